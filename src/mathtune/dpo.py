@@ -1,0 +1,123 @@
+"""The dpo stage (Self-Refine Instruction-Tuning, arXiv 2405.00402, phase 2): sample, reward, pair, DPO.
+
+1. Sampling: the SFT policy samples k completions per train question (GSM8K and puzzles), batched,
+   seeded, so a re-run samples the same paths.
+2. Reward: the one checker (`checker.score`), the same code evaluation uses.
+3. Pairs: chosen = a correct sample, rejected = an incorrect sample of the same question; with
+   `dpo.gold_fallback` a question with no correct sample uses its gold solution as chosen.
+   Identical pairs are dropped.
+4. Training: TRL's DPOTrainer on the base model with the SFT LoRA adapter loaded trainable; TRL copies
+   that adapter as the frozen reference `ref`, so the reference is the SFT policy, not the raw base.
+   `beta` and `loss_type` ("sigmoid", or "sigmoid,sft" for the RPO-style NLL term) are params.
+Run with `dvc repro dpo`.
+"""
+from __future__ import annotations
+
+import random
+import shutil
+import time
+
+from datasets import Dataset
+from trl import DPOConfig, DPOTrainer
+
+from mathtune import checker, config, generation, io, models, protocol
+from mathtune.sft import resumable
+
+
+def sample(cfg, model, tokenizer, items: list[dict]) -> tuple[list[list[str]], dict]:
+    """k completions per item (grouped by item), per source so each gets its stop strings."""
+    out: list[list[str]] = [[] for _ in items]
+    tokens = seconds = 0.0
+    for source in ("gsm8k", "puzzles"):
+        idx = [i for i, it in enumerate(items) if it["source"] == source]
+        texts, st = generation.generate(model, tokenizer, [items[i]["prompt"] for i in idx], do_sample=True,
+                                        temperature=cfg.temperature, top_p=cfg.top_p, seed=cfg.seed,
+                                        num_return_sequences=cfg.k, batch_size=cfg.batch_size,
+                                        max_new_tokens=protocol.MAX_NEW_TOKENS[source], stop=protocol.STOP[source],
+                                        desc=f"dpo/sample/{source}")
+        for j, i in enumerate(idx):
+            out[i] = texts[j * cfg.k:(j + 1) * cfg.k]
+        tokens, seconds = tokens + st["tokens"], seconds + st["seconds"]
+    return out, {"sample_tokens": int(tokens), "sample_tokens_per_s": round(tokens / max(seconds, 1e-9), 1)}
+
+
+def make_pairs(items: list[dict], samples: list[list[str]], gold_fallback: bool) -> tuple[list[dict], dict]:
+    """chosen/rejected pairs rewarded by the checker, and their counts."""
+    pairs, seen = [], set()
+    any_correct = fell_back = 0
+    for item, outs in zip(items, samples):
+        good = list(dict.fromkeys(o for o in outs if checker.score(item, o)))
+        bad = list(dict.fromkeys(o for o in outs if not checker.score(item, o)))
+        any_correct += bool(good)
+        gold = not good and gold_fallback
+        if gold:
+            good = [item["completion"]]
+        for j, rejected in enumerate(bad):
+            chosen = good[j % len(good)] if good else None
+            key = (item["id"], chosen, rejected)
+            if chosen is None or chosen == rejected or key in seen:
+                continue
+            seen.add(key)
+            fell_back += gold
+            pairs.append({"id": f"dpo/{item['id']}/{j}", "source": item["source"], "source_id": item["id"],
+                          "prompt": item["prompt"], "chosen": chosen, "rejected": rejected, "gold_chosen": gold})
+    return pairs, {"questions": len(items), "questions_with_correct": any_correct, "pairs": len(pairs),
+                   "pairs_gold_chosen": fell_back}
+
+
+def train(cfg, pairs: list[dict], out_dir, adapter: str = "models/sft", base: str = models.LOCAL) -> dict:
+    """DPO on top of the SFT adapter; the adapter (policy) is saved to out_dir."""
+    if not pairs:
+        raise ValueError("no DPO pairs: every question's samples were all correct or all wrong "
+                         "(raise dpo.k or dpo.temperature, or set dpo.gold_fallback: true)")
+    models.set_seed(cfg.seed)
+    on_cuda = models.device() == "cuda"
+    tokenizer = models.load_tokenizer(base)
+    model = models.load_model(base, adapter=adapter, trainable=True)
+    data = Dataset.from_dict({"prompt": [models.chat_prompt(tokenizer, p["prompt"]) for p in pairs],
+                              "chosen": [p["chosen"] for p in pairs], "rejected": [p["rejected"] for p in pairs]})
+    args = DPOConfig(output_dir=str(models.checkpoint_dir("dpo")), beta=cfg.beta,
+                     loss_type=[t.strip() for t in cfg.loss_type.split(",")], learning_rate=cfg.learning_rate,
+                     max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size, logging_steps=1,
+                     save_steps=cfg.save_steps, save_total_limit=1, report_to=[], seed=cfg.seed, data_seed=cfg.seed,
+                     use_cpu=not on_cuda, bf16=on_cuda, gradient_checkpointing=False, dataloader_num_workers=0,
+                     max_length=512)
+    trainer = DPOTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer)
+    resume = resumable("dpo", {"params": config.asdict(cfg), "pairs": len(pairs), "first": pairs[0]["id"]})
+    start = time.perf_counter()
+    trainer.train(resume_from_checkpoint=resume)
+    seconds = time.perf_counter() - start
+    with io.atomic_path(out_dir) as tmp:
+        trainer.model.save_pretrained(tmp, selected_adapters=["default"])
+        tokenizer.save_pretrained(tmp)
+    shutil.rmtree(models.checkpoint_dir("dpo"), ignore_errors=True)
+    log = [h for h in trainer.state.log_history if "loss" in h]
+    curve = [{"step": h["step"], "loss": h["loss"], "rewards/margins": h.get("rewards/margins"),
+              "rewards/accuracies": h.get("rewards/accuracies"), "rewards/chosen": h.get("rewards/chosen"),
+              "rewards/rejected": h.get("rewards/rejected")} for h in log]
+    return {"seconds": round(seconds, 1), "steps": cfg.max_steps, "resumed_from": resume,
+            "final_loss": curve[-1]["loss"] if curve else None, "first_loss": curve[0]["loss"] if curve else None,
+            "final_reward_accuracy": curve[-1]["rewards/accuracies"] if curve else None, "curve": curve}
+
+
+def questions(cfg, gsm8k_items: list[dict], puzzle_items: list[dict]) -> list[dict]:
+    rng = random.Random(cfg.seed)
+    return rng.sample(gsm8k_items, min(cfg.questions_gsm8k, len(gsm8k_items))) + \
+        rng.sample(puzzle_items, min(cfg.questions_puzzles, len(puzzle_items)))
+
+
+def stage(cfg) -> tuple[dict, list[dict]]:
+    """`dvc repro dpo`: data/dpo/pairs.jsonl and models/dpo from the SFT policy."""
+    from mathtune import gsm8k
+    models.set_seed(cfg.seed)
+    items = questions(cfg, gsm8k.load(io.path("data/gsm8k/train.jsonl")),
+                      io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target")))
+    tok = models.load_tokenizer(models.LOCAL)
+    policy = models.load_model(models.LOCAL, adapter="models/sft").merge_and_unload()
+    samples, metrics = sample(cfg, policy, tok, items)
+    del policy
+    pairs, counts = make_pairs(items, samples, cfg.gold_fallback)
+    io.write_jsonl(io.path("data/dpo/pairs.jsonl"), pairs)
+    metrics.update(counts)
+    metrics.update(train(cfg, pairs, io.path("models/dpo")))
+    return metrics, pairs

@@ -1,0 +1,84 @@
+"""The evaluate stage: GSM8K accuracy and puzzle pass@1 for every model the pipeline made.
+
+Models: `base`, `sft` (base + SFT adapter) and `dpo` (base + DPO adapter) when their folders exist.
+Greedy batched generation with the protocol's prompts and stop strings; scoring with the one checker.
+GSM8K follows lm-evaluation-harness: `strict` (the `#### N` answer), `flexible` (the last number),
+and the invalid rate (nothing extracted by the strict regex). Puzzle pass@1 = greedy answer verifies.
+Writes data/predictions/<model>/<test set>.jsonl; metrics keys are flat: `sft/gsm8k/strict`,
+`sft/puzzles/in_domain/pass@1`, ... Run with `dvc repro evaluate`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from mathtune import checker, generation, gsm8k, io, models, protocol, puzzles
+
+PUZZLE_SETS = ("in_domain", "ood_range", "ood_components")
+ADAPTERS = {"base": None, "sft": "models/sft", "dpo": "models/dpo"}
+
+
+def present() -> dict[str, str | None]:
+    """The models to evaluate: base always, sft and dpo where their adapter folder exists."""
+    return {name: a for name, a in ADAPTERS.items() if a is None or (io.path(a) / "adapter_config.json").is_file()}
+
+
+def test_sets(cfg) -> dict[str, list[dict]]:
+    sets = {"gsm8k": gsm8k.load(io.path(cfg.gsm8k_test))[:cfg.gsm8k_limit]}
+    for name in PUZZLE_SETS:
+        items = io.read_jsonl(io.path(f"data/puzzles/{name}.jsonl"), required=("numbers", "target", "prompt"))
+        if not items:
+            raise ValueError(f"data/puzzles/{name}.jsonl is empty: re-run `dvc repro puzzles`")
+        sets[name] = items[:cfg.puzzles_limit]
+    return sets
+
+
+def score_set(name: str, items: list[dict], outputs: list[str]) -> tuple[dict, list[dict]]:
+    rows, metrics = [], {}
+    if name == "gsm8k":
+        strict = [checker.score(it, o, "strict") for it, o in zip(items, outputs)]
+        flexible = [checker.score(it, o, "flexible") for it, o in zip(items, outputs)]
+        invalid = [gsm8k.extract(o, "strict") is None for o in outputs]
+        metrics = {"gsm8k/strict": sum(strict) / len(items), "gsm8k/flexible": sum(flexible) / len(items),
+                   "gsm8k/invalid": sum(invalid) / len(items), "gsm8k/n": len(items)}
+        for it, o, s, f in zip(items, outputs, strict, flexible):
+            rows.append({"id": it["id"], "output": o, "gold": it["answer"], "strict": s, "flexible": f})
+    else:
+        ok = [checker.score(it, o) for it, o in zip(items, outputs)]
+        metrics = {f"puzzles/{name}/pass@1": sum(ok) / len(items), f"puzzles/{name}/n": len(items)}
+        for it, o, s in zip(items, outputs, ok):
+            rows.append({"id": it["id"], "output": o, "gold": it["completion"], "correct": s,
+                         "reason": None if s else puzzles.check(it["numbers"], it["target"], o)})
+    return metrics, rows
+
+
+def evaluate_model(cfg, name: str, adapter: str | None, sets: dict, out_dir: Path) -> dict:
+    models.set_seed(cfg.seed)
+    tokenizer = models.load_tokenizer(models.LOCAL)
+    model = models.load_model(models.LOCAL, adapter=adapter)
+    if adapter is not None:
+        model = model.merge_and_unload()  # same outputs, faster generation
+    metrics, tokens, seconds = {}, 0, 0.0
+    for set_name, items in sets.items():
+        source = "gsm8k" if set_name == "gsm8k" else "puzzles"
+        outs, st = generation.generate(model, tokenizer, [it["prompt"] for it in items], batch_size=cfg.batch_size,
+                                       max_new_tokens=protocol.MAX_NEW_TOKENS[source], stop=protocol.STOP[source],
+                                       desc=f"evaluate/{name}/{set_name}")
+        m, rows = score_set(set_name, items, outs)
+        metrics.update({f"{name}/{k}": (round(v, 4) if isinstance(v, float) else v) for k, v in m.items()})
+        io.write_jsonl(out_dir / name / f"{set_name}.jsonl", rows)
+        tokens, seconds = tokens + st["tokens"], seconds + st["seconds"]
+    metrics[f"{name}/tokens_per_s"] = round(tokens / max(seconds, 1e-9), 1)
+    return metrics
+
+
+def run(cfg, out_dir) -> dict:
+    sets = test_sets(cfg)
+    metrics = {}
+    for name, adapter in present().items():
+        metrics.update(evaluate_model(cfg, name, adapter, sets, Path(out_dir)))
+    return metrics
+
+
+def stage(cfg) -> dict:
+    """`dvc repro evaluate`: predictions under data/predictions/ and flat metrics."""
+    return run(cfg, io.path("data/predictions"))

