@@ -21,7 +21,6 @@ from datasets import Dataset
 from trl import DPOConfig, DPOTrainer
 
 from mathtune import checker, config, generation, io, models, protocol
-from mathtune.sft import resumable
 
 
 def sample(cfg, model, tokenizer, items: list[dict]) -> tuple[list[list[str]], dict]:
@@ -65,8 +64,8 @@ def make_pairs(items: list[dict], samples: list[list[str]], gold_fallback: bool)
                    "pairs_gold_chosen": fell_back}
 
 
-def train(cfg, pairs: list[dict], out_dir, adapter: str = "models/sft", base: str = models.LOCAL) -> dict:
-    """DPO on top of the SFT adapter; the adapter (policy) is saved to out_dir."""
+def make_trainer(cfg, pairs: list[dict], adapter: str = "models/sft", base: str = models.LOCAL) -> DPOTrainer:
+    """TRL's DPOTrainer on base + the SFT adapter (trainable); TRL adds the frozen copy `ref` as reference."""
     if not pairs:
         raise ValueError("no DPO pairs: every question's samples were all correct or all wrong "
                          "(raise dpo.k or dpo.temperature, or set dpo.gold_fallback: true)")
@@ -82,8 +81,14 @@ def train(cfg, pairs: list[dict], out_dir, adapter: str = "models/sft", base: st
                      save_steps=cfg.save_steps, save_total_limit=1, report_to=[], seed=cfg.seed, data_seed=cfg.seed,
                      use_cpu=not on_cuda, bf16=on_cuda, gradient_checkpointing=False, dataloader_num_workers=0,
                      max_length=512)
-    trainer = DPOTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer)
-    resume = resumable("dpo", {"params": config.asdict(cfg), "pairs": len(pairs), "first": pairs[0]["id"]})
+    return DPOTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer)
+
+
+def train(cfg, pairs: list[dict], out_dir, adapter: str = "models/sft", base: str = models.LOCAL) -> dict:
+    """DPO on top of the SFT adapter; the adapter (policy) is saved to out_dir."""
+    trainer = make_trainer(cfg, pairs, adapter, base)
+    tokenizer = trainer.processing_class
+    resume = models.resumable("dpo", {"params": config.asdict(cfg), "pairs": len(pairs), "first": pairs[0]["id"]})
     start = time.perf_counter()
     trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - start

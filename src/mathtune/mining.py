@@ -154,7 +154,7 @@ def renumber(item: dict, rng: random.Random) -> dict | None:
         mapping[result] = str(int(value))
     answer = re.sub(r"(?<=\d),(?=\d{3})", "", item["completion"])
     final = gsm8k.gold(answer)
-    if final not in mapping:
+    if final not in results:  # the answer must come out of the chain, or re-running it proves nothing
         return None
     new_answer = sub(answer.split("####")[0]) + "#### " + mapping[final]
     new_question = sub(question)

@@ -9,8 +9,10 @@ environment record every stage's metrics carry.
 """
 from __future__ import annotations
 
+import json
 import os
 import platform
+import shutil
 import random
 from importlib import metadata
 from pathlib import Path
@@ -19,6 +21,7 @@ import numpy as np
 import torch
 from peft import LoraConfig, PeftModel
 from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+from transformers.trainer_utils import get_last_checkpoint
 
 from mathtune import io, protocol
 
@@ -129,3 +132,15 @@ def peak_memory_mb() -> float:
 def checkpoint_dir(stage: str) -> Path:
     """Where SFT/DPO keep resumable checkpoints (git- and DVC-ignored, removed after success)."""
     return io.path(f"checkpoints/{stage}")
+
+
+def resumable(stage: str, fingerprint: dict) -> str | None:
+    """The last checkpoint of an interrupted run with the same params and inputs, else None (and a clean dir)."""
+    folder = checkpoint_dir(stage)
+    stamp = folder / "fingerprint.json"
+    if folder.is_dir() and stamp.is_file() and json.loads(stamp.read_text()) == fingerprint:
+        return get_last_checkpoint(str(folder))
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    io.write_json(stamp, fingerprint)
+    return None

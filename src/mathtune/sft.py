@@ -10,13 +10,11 @@ Run with `dvc repro sft`.
 """
 from __future__ import annotations
 
-import json
 import random
 import shutil
 import time
 
 from datasets import Dataset
-from transformers.trainer_utils import get_last_checkpoint
 from trl import SFTConfig, SFTTrainer
 
 from mathtune import config, io, models
@@ -48,26 +46,13 @@ def to_dataset(tokenizer, records: list[dict]) -> Dataset:
                               "completion": [r["completion"] for r in records]})
 
 
-def resumable(stage: str, fingerprint: dict) -> str | None:
-    """The last checkpoint of an interrupted run with the same params and inputs, else None (and a clean dir)."""
-    folder = models.checkpoint_dir(stage)
-    stamp = folder / "fingerprint.json"
-    if folder.is_dir() and stamp.is_file() and json.loads(stamp.read_text()) == fingerprint:
-        return get_last_checkpoint(str(folder))
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    io.write_json(stamp, fingerprint)
-    return None
-
-
-def train(cfg, records: list[dict], out_dir, base: str = models.LOCAL) -> dict:
-    """LoRA-train `base` on records; save the adapter (and tokenizer) to out_dir."""
+def make_trainer(cfg, records: list[dict], base: str = models.LOCAL) -> SFTTrainer:
+    """TRL's SFTTrainer with a fresh LoRA adapter on `base` (nf4 4-bit if cfg.load_in_4bit)."""
     models.set_seed(cfg.seed)
     on_cuda = models.device() == "cuda"
     tokenizer = models.load_tokenizer(base)
     tokenizer.padding_side = "right"
     model = models.load_model(base, load_in_4bit=cfg.load_in_4bit, trainable=True)
-    data = to_dataset(tokenizer, records)
     args = SFTConfig(output_dir=str(models.checkpoint_dir("sft")), max_steps=cfg.max_steps,
                      per_device_train_batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
                      lr_scheduler_type="cosine", warmup_steps=max(1, cfg.max_steps // 20),
@@ -75,9 +60,15 @@ def train(cfg, records: list[dict], out_dir, base: str = models.LOCAL) -> dict:
                      max_length=cfg.max_length, report_to=[], seed=cfg.seed, data_seed=cfg.seed,
                      use_cpu=not on_cuda, bf16=on_cuda, gradient_checkpointing=False, dataloader_num_workers=0,
                      include_num_input_tokens_seen="non_padding")
-    trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer,
-                         peft_config=models.lora_config(cfg))
-    resume = resumable("sft", {"params": config.asdict(cfg), "records": len(records),
+    return SFTTrainer(model=model, args=args, train_dataset=to_dataset(tokenizer, records), processing_class=tokenizer,
+                      peft_config=models.lora_config(cfg))
+
+
+def train(cfg, records: list[dict], out_dir, base: str = models.LOCAL) -> dict:
+    """LoRA-train `base` on records; save the adapter (and tokenizer) to out_dir."""
+    trainer = make_trainer(cfg, records, base)
+    tokenizer = trainer.processing_class
+    resume = models.resumable("sft", {"params": config.asdict(cfg), "records": len(records),
                                "first": records[0]["id"], "last": records[-1]["id"]})
     start = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume)

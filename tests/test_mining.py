@@ -1,0 +1,68 @@
+import random
+
+from conftest import REPO
+from mathtune import gsm8k, mining, puzzles
+
+ITEM = {"id": "gsm8k/train/0", "source": "gsm8k", "task": "cot", "answer": "72",
+        "question": "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
+                    "How many clips did Natalia sell altogether in April and May?",
+        "completion": "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\n"
+                      "Natalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.\n#### 72"}
+PUZZLE = {"id": "puzzles/train/0", "source": "puzzles", "task": "cot", "numbers": [3, 6, 7, 51, 58], "target": 4}
+
+
+def test_rules_analyser_on_literal_gsm8k_bad_cases():
+    assert mining.gsm8k_keyphrases(ITEM, "She sold 72 clips.")[0] == "no final answer"
+    assert "arithmetic slip in a calculation" in mining.gsm8k_keyphrases(ITEM, "48/2 = <<48/2=25>>25\n#### 73")
+    assert "missing reasoning step" in mining.gsm8k_keyphrases(ITEM, "48+48 = <<48+48=96>>96\n#### 96")
+    assert "wrong operation chosen" in mining.gsm8k_keyphrases(ITEM, "48*2 = <<48*2=96>>96\n96+48=<<96+48=144>>144\n#### 144")
+    assert "quantity copied wrongly from the question" in mining.gsm8k_keyphrases(ITEM, "84/2 = <<84/2=42>>42\n42+84=<<42+84=126>>126\n#### 126")
+
+
+def test_rules_analyser_on_literal_puzzle_bad_cases():
+    assert mining.puzzle_keyphrases(PUZZLE, "58-51=7, 6*7=41") == [
+        "arithmetic error", "arithmetic error in multiplication", "error in an early step", "5 integers with large values"]
+    assert mining.puzzle_keyphrases(PUZZLE, "")[0] == "empty"
+    assert mining.puzzle_keyphrases(PUZZLE, "58-51=7, 6-7=-1, 3*-1=-3, -3-7=-10")[0] == "wrong final value"
+
+
+def test_clustering_is_deterministic_under_a_seed():
+    phrases = ["arithmetic error in multiplication", "arithmetic error in addition", "no final answer",
+               "missing '####' answer line", "empty; 3 integers", "empty; 4 integers", "wrong operation chosen",
+               "missing reasoning step"]
+    model = mining.embedder()
+    a = mining.cluster(phrases, 3, seed=0, model=model)
+    b = mining.cluster(phrases, 3, seed=0, model=model)
+    assert list(a[0]) == list(b[0]) and a[1] == b[1]
+    assert len(set(a[0])) == 3 and all(name in phrases for name in a[1])
+
+
+def test_renumbered_gsm8k_answer_equals_the_recomputed_chain():
+    made = 0
+    for i, item in enumerate(gsm8k.load(REPO / "data/gsm8k/train.jsonl")[:200]):
+        new = mining.renumber(item, random.Random(i))
+        if new is None:
+            continue
+        made += 1
+        assert new["question"] != item["question"]
+        chain = gsm8k.chain(new["completion"])
+        assert all(gsm8k.calc(e) == int(r) for e, r in chain)
+        assert gsm8k.gold(new["completion"]) == new["answer"] and new["answer"] in {r for _, r in chain}
+    assert made >= 40
+    tries = [mining.renumber(ITEM, random.Random(seed)) for seed in range(30)]
+    assert any(t is None for t in tries)  # an odd new count makes 48/2 non-integer: dropped
+    new = next(t for t in tries if t is not None)
+    q = int(new["question"].split("to ")[1].split(" of")[0])
+    assert q != 48 and q % 2 == 0 and new["answer"] == str(q + q // 2)
+
+
+def test_synthesised_puzzles_never_hit_a_test_key():
+    case = {"item": {**PUZZLE, "numbers": [1, 2, 3]}}
+    keys = set()
+    for j in range(200):
+        n, t, _ = puzzles.generate(random.Random(f"0:{PUZZLE['id']}:{j}"), puzzles.Split("m", 1, 3, 3, 1, 3), "+-*/")
+        keys.add((tuple(n), t))
+    made = [mining.synth_puzzle(case, random.Random(f"0:{PUZZLE['id']}:{j}"), "+-*/", keys) for j in range(200)]
+    assert all(m is None for m in made)  # every candidate collided with a "test" key and was dropped
+    made = [mining.synth_puzzle(case, random.Random(j), "+-*/", set()) for j in range(20)]
+    assert all(puzzles.verify(m["numbers"], m["target"], m["completion"]) for m in made if m)

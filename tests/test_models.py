@@ -1,0 +1,106 @@
+"""Tokenizer, loading, generation, SFT and DPO on a tiny real model (tests/conftest.py::tiny_model)."""
+import math
+
+import pytest
+import torch
+
+from conftest import tiny_items
+from mathtune import config, dpo, generation, models, protocol, sft
+
+
+def test_tokenizer_splits_every_digit_and_has_the_chat_template(tiny_model):
+    tok = models.load_tokenizer(tiny_model)
+    pieces = tok.tokenize("sold 1234 clips")
+    assert [p for p in pieces if p.strip("Ġ").isdigit()] == ["1", "2", "3", "4"]
+    assert tok.convert_tokens_to_ids(protocol.MASK) != tok.unk_token_id and len(tok.tokenize(protocol.MASK)) == 1
+    assert models.chat_prompt(tok, "hi") == "<|user|>\nhi\n<|assistant|>\n"
+    assert tok.padding_side == "left" and tok.pad_token == "<|pad|>"
+
+
+def test_missing_model_or_adapter_gets_a_clear_error(tiny_model, tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        models.load_model("models/nowhere")
+    with pytest.raises(FileNotFoundError, match="no LoRA adapter"):
+        models.load_model(tiny_model, adapter=str(tmp_path))
+
+
+def test_batched_generation_equals_one_prompt_at_a_time(tiny_model):
+    tok, model = models.load_tokenizer(tiny_model), models.load_model(tiny_model)
+    prompts = [it["prompt"] for it in tiny_items(2, 3)]  # very different lengths: padding matters
+    batched, stats = generation.generate(model, tok, prompts, max_new_tokens=12, batch_size=8)
+    single = [generation.generate(model, tok, [p], max_new_tokens=12, batch_size=1)[0][0] for p in prompts]
+    assert batched == single
+    assert stats["tokens"] > 0
+
+
+def test_sampling_is_seeded_and_stop_strings_cut(tiny_model):
+    tok, model = models.load_tokenizer(tiny_model), models.load_model(tiny_model)
+    kw = dict(max_new_tokens=10, do_sample=True, temperature=1.5, num_return_sequences=3, seed=7)
+    a, _ = generation.generate(model, tok, ["Use each of", "Solve"], **kw)
+    b, _ = generation.generate(model, tok, ["Use each of", "Solve"], **kw)
+    assert a == b and len(a) == 6
+    assert generation.cut("1+2=3, 3*3=9\nnext question", protocol.STOP["puzzles"]) == "1+2=3, 3*3=9"
+
+
+def _sft_cfg(**kw):
+    base = dict(seed=0, load_in_4bit=False, lora_r=4, lora_alpha=8, lora_dropout=0.0, learning_rate=5e-3,
+                max_steps=4, batch_size=4, max_length=256, save_steps=2, mix_gsm8k=1.0, mix_puzzles=1.0,
+                mix_irsp=0.0, mix_ir=0.0, mix_mining=0.0)
+    return config.Sft(**{**base, **kw})
+
+
+def test_sft_masks_the_prompt_and_trains_only_lora(tiny_model, repo):
+    records = tiny_items(4, 8)
+    trainer = sft.make_trainer(_sft_cfg(), records, base=tiny_model)
+    tok = trainer.processing_class
+    row = trainer.train_dataset[0]
+    batch = trainer.data_collator([row])
+    prompt_len = len(tok(models.chat_prompt(tok, records[0]["prompt"]), add_special_tokens=False)["input_ids"])
+    labels = batch["labels"][0]
+    assert (labels[:prompt_len] == -100).all()  # no loss on the prompt
+    assert (labels[prompt_len:] != -100).any()
+    assert tok.decode(labels[labels != -100]).startswith(records[0]["completion"][:20])
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+    trainer.train()
+    changed = {n for n, p in trainer.model.named_parameters() if not torch.equal(before[n], p.detach())}
+    assert changed and all("lora_" in n for n in changed)
+
+
+def test_sft_mix_weights(repo):
+    src = {"gsm8k": [{"id": f"g{i}"} for i in range(10)], "puzzles": [{"id": f"p{i}"} for i in range(10)],
+           "irsp": [{"id": f"i{i}"} for i in range(10)]}
+    mix, counts = sft.build_mix(_sft_cfg(mix_gsm8k=2.0, mix_puzzles=0.5, mix_irsp=0.0), src)
+    assert counts == {"mix/gsm8k": 20, "mix/puzzles": 5, "mix/irsp": 0, "mix/ir": 0, "mix/mining": 0}
+    assert len(mix) == 25
+    with pytest.raises(ValueError, match="empty"):
+        sft.build_mix(_sft_cfg(mix_gsm8k=0.0, mix_puzzles=0.0), src)
+
+
+def test_dpo_reference_is_the_frozen_sft_policy(tiny_model, repo):
+    records = tiny_items(2, 6)
+    sft.train(_sft_cfg(max_steps=2), records, repo / "models/sft", base=tiny_model)
+    pairs = [{"id": f"x{i}", "prompt": r["prompt"], "chosen": r["completion"], "rejected": r["completion"][::-1]}
+             for i, r in enumerate(records)]
+    cfg = config.Dpo(seed=0, questions_gsm8k=0, questions_puzzles=0, k=2, temperature=1.0, top_p=1.0, batch_size=4,
+                     gold_fallback=True, beta=0.1, loss_type="sigmoid", learning_rate=1e-2, max_steps=3, save_steps=10)
+    trainer = dpo.make_trainer(cfg, pairs, adapter=str(repo / "models/sft"), base=tiny_model)
+    assert "ref" in trainer.model.peft_config  # TRL's frozen copy of the SFT adapter
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+    trainer.train()
+    first = next(h for h in trainer.state.log_history if "loss" in h)
+    assert first["loss"] == pytest.approx(math.log(2), abs=1e-3)
+    assert first["rewards/margins"] == pytest.approx(0.0, abs=1e-4)
+    changed = {n for n, p in trainer.model.named_parameters() if not torch.equal(before[n], p.detach())}
+    assert changed and all("lora_" in n and ".default" in n for n in changed)
+
+
+def test_dpo_pairs_from_checker_rewards():
+    items = [{"id": "p1", "source": "puzzles", "task": "cot", "numbers": [1, 2], "target": 3, "prompt": "P",
+              "completion": "1+2=3"},
+             {"id": "p2", "source": "puzzles", "task": "cot", "numbers": [2, 2], "target": 4, "prompt": "Q",
+              "completion": "2+2=4"}]
+    samples = [["2+1=3", "1*2=2", "1*2=2", "2-1=1"], ["2-2=0", "2-2=0"]]
+    pairs, counts = dpo.make_pairs(items, samples, gold_fallback=True)
+    assert [(p["chosen"], p["rejected"]) for p in pairs] == [("2+1=3", "1*2=2"), ("2+1=3", "2-1=1"), ("2+2=4", "2-2=0")]
+    assert counts == {"questions": 2, "questions_with_correct": 1, "pairs": 3, "pairs_gold_chosen": 1}
+    assert dpo.make_pairs(items, samples, gold_fallback=False)[1]["pairs"] == 2

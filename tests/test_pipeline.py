@@ -1,0 +1,110 @@
+"""The whole pipeline through dvc + papermill on tiny params, and the layout rules that keep it honest."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from conftest import REPO
+from mathtune import config
+
+STAGES = ["puzzles", "dual", "base", "mining", "sft", "dpo", "evaluate"]
+
+
+def _flat(d, pre=""):
+    for k, v in d.items():
+        yield from (_flat(v, f"{pre}{k}.") if isinstance(v, dict) else [f"{pre}{k}"])
+
+
+def test_dvc_yaml_has_the_seven_stages_each_passing_exactly_its_params():
+    dvc = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    assert list(dvc) == STAGES
+    for i, name in enumerate(STAGES, 1):
+        stage, nb = dvc[name], f"notebooks/{i:02d}_{name}.ipynb"
+        keys = list(_flat(params[name]))
+        assert stage["params"] == [f"{name}.{k}" for k in keys]
+        for k in keys:
+            assert f'-p {k.replace(".", "_")} "${{{name}.{k}}}"' in stage["cmd"]
+        assert f"papermill --log-level ERROR {nb} reports/executed/{i:02d}_{name}.ipynb" in stage["cmd"]
+        assert nb in stage["deps"] and f"src/mathtune/{name}.py" in stage["deps"]
+        assert stage["metrics"] == [{f"metrics/{name}.json": {"cache": False}}]
+        assert sorted(f.name for f in config.STAGES[name].__dataclass_fields__.values()) == \
+            sorted(k.replace(".", "_") for k in keys)
+
+
+def test_notebooks_are_thin_sources_without_outputs():
+    for i, name in enumerate(STAGES, 1):
+        nb = nbformat.read(REPO / f"notebooks/{i:02d}_{name}.ipynb", as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert "parameters" in code[0].metadata.get("tags", [])
+        assert f'STAGE = "{name}"' in code[0].source
+        assert all(not c.outputs and c.execution_count is None for c in code)
+        assert any(f"{name}.stage(cfg)" in c.source for c in code)
+        assert max(len(c.source.splitlines()) for c in code) <= 8  # logic lives in src/
+
+
+def _copy_repo(dst: Path) -> None:
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True,
+                           text=True, check=True).stdout.split()
+    for f in files:
+        if (REPO / f).is_file():
+            (dst / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / f, dst / f)
+    params = yaml.safe_load((dst / "params.yaml").read_text())
+    for stage, values in yaml.safe_load((REPO / "tests/tiny_params.yaml").read_text()).items():
+        params[stage].update(values)
+    (dst / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    for p in ("dvc.lock", "metrics", "plots", "reports"):
+        shutil.rmtree(dst / p, ignore_errors=True) if (dst / p).is_dir() else (dst / p).unlink(missing_ok=True)
+    subprocess.run(["git", "init", "-q"], cwd=dst, check=True)
+
+
+def _dvc(cwd, *args):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    return subprocess.run([str(Path(sys.executable).parent / "dvc"), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.mark.slow
+def test_dvc_repro_runs_all_seven_stages_end_to_end(tmp_path):
+    _copy_repo(tmp_path)
+    run = _dvc(tmp_path, "repro")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    for name in STAGES:
+        assert f"Running stage '{name}'" in run.stdout
+    for f in ["data/puzzles/train.jsonl", "data/puzzles/ood_components.jsonl", "data/dual/irsp.jsonl",
+              "data/dual/ir.jsonl", "models/base/config.json", "models/base/tokenizer.json",
+              "data/mining/error_types.csv", "data/mining/targeted.jsonl", "models/sft/adapter_config.json",
+              "data/dpo/pairs.jsonl", "models/dpo/adapter_config.json", "plots/base/loss.csv",
+              "reports/figures/evaluate/scores.png", "reports/figures/puzzles/distributions_n_x.png"]:
+        assert (tmp_path / f).is_file(), f
+    for model in ("base", "sft", "dpo"):
+        for test_set in ("gsm8k", "in_domain", "ood_range", "ood_components"):
+            assert (tmp_path / f"data/predictions/{model}/{test_set}.jsonl").is_file()
+    shown = json.loads(_dvc(tmp_path, "metrics", "show", "--json").stdout)
+    metrics = next(iter(shown.values()))["data"]["metrics/evaluate.json"]["data"]
+    for model in ("base", "sft", "dpo"):
+        for key in ("gsm8k/strict", "gsm8k/flexible", "gsm8k/invalid", "puzzles/in_domain/pass@1",
+                    "puzzles/ood_range/pass@1", "puzzles/ood_components/pass@1"):
+            assert 0.0 <= metrics[f"{model}/{key}"] <= 1.0
+    env = json.loads((tmp_path / "metrics/sft.json").read_text())["env"]
+    assert {"python", "torch", "transformers", "peft", "trl", "bitsandbytes", "dvc", "device", "seed"} <= set(env)
+    executed = nbformat.read(tmp_path / "reports/executed/01_puzzles.ipynb", as_version=4)
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
+
+    again = _dvc(tmp_path, "repro")
+    assert again.returncode == 0 and "Running stage" not in again.stdout
+
+    # changing only an evaluate param re-runs only evaluate
+    params = yaml.safe_load((tmp_path / "params.yaml").read_text())
+    params["evaluate"]["gsm8k_limit"] = 4
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    third = _dvc(tmp_path, "repro")
+    assert third.returncode == 0, third.stderr[-2000:]
+    assert [ln for ln in third.stdout.splitlines() if ln.startswith("Running stage")] == ["Running stage 'evaluate':"]

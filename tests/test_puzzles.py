@@ -1,0 +1,105 @@
+import random
+import types
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from mathtune import io, puzzles
+
+PAPER = ([3, 6, 7, 51, 58], 4, "58-51=7, 6-7=-1, 3*-1=-3, -3+7=4")
+
+
+def test_paper_example_verifies_ascii_and_unicode_and_any_spacing():
+    assert puzzles.verify(*PAPER)
+    assert puzzles.verify([3, 6, 7, 51, 58], 4, "58 \u2212 51 = 7, 6\u22127=\u22121, 3 \u00d7 \u22121 = \u22123, \u22123+7=4")
+    assert puzzles.verify([3, 6, 7, 51, 58], 4, "58-51=7,6-7=-1,3*-1=-3,-3+7=4.")
+    assert puzzles.verify([2, 8], 4, "8 \u00f7 2 = 4")
+
+
+@pytest.mark.parametrize("solution, reason", [
+    ("58-51=7, 6-7=-1, 3*-1=-3", "number left unused"),
+    ("58-51=8, 6-8=-2, 3*-2=-6, -6+7=1", "arithmetic error"),
+    ("58-50=8, 6-8=-2, 3*-2=-6, -6+7=1", "operand not available"),
+    ("58-51=7, 6-7=-1, 3*-1=-3, -3-7=-10", "wrong final value"),
+    ("58-51=7, 7-7=0, 58-51=7", "operand not available"),
+    ("the answer is 4", "bad format"),
+    ("", "empty"),
+])
+def test_check_names_the_reason(solution, reason):
+    assert puzzles.check(PAPER[0], PAPER[1], solution).startswith(reason)
+
+
+def test_inexact_division_is_refused():
+    assert puzzles.check([7, 2], 3, "7/2=3").startswith("inexact division")
+    assert puzzles.check([7, 0], 0, "7/0=0").startswith("inexact division")
+
+
+@pytest.mark.parametrize("hostile", [
+    "__import__('os').system('echo pwned')",
+    "9**9**9**9",
+    "1" * 5000 + "+1=2",
+    "1+1=" + "9" * 5000,
+    ", ".join(["1+1=2"] * 2000),
+    "\x00\x01\ud800",
+    None,
+    12,
+])
+def test_verifier_never_raises_on_hostile_input(hostile):
+    assert puzzles.verify([1, 1], 2, hostile) is False
+
+
+def test_solve_finds_valid_solutions_and_certifies_unsolvable():
+    assert puzzles.verify(PAPER[0], PAPER[1], puzzles.solve(PAPER[0], PAPER[1]))
+    assert puzzles.solve([1, 1], 5) is None
+    assert puzzles.solve([2, 3, 5], 1000) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 10**9), n=st.integers(2, 6), hi=st.integers(1, 200))
+def test_generated_puzzles_verify_and_mutations_fail(seed, n, hi):
+    rng = random.Random(seed)
+    numbers, target, solution = puzzles.generate(rng, puzzles.Split("t", 1, n, n, 1, hi), "+-*/")
+    assert len(numbers) == n and solution.count("=") == n - 1
+    assert puzzles.verify(numbers, target, solution)
+    assert not puzzles.verify(numbers, target + 1, solution)
+    assert not puzzles.verify(numbers + [hi + 1], target, solution)  # an integer left unused
+    steps = solution.split(", ")
+    a, c = steps[-1].split("=")
+    assert not puzzles.verify(numbers, target, ", ".join(steps[:-1] + [f"{a}={int(c) + 1}"]))
+
+
+def _cfg(**kw):
+    base = dict(seed=3, ops="+-*/", train_size=3000, train_n_min=3, train_n_max=4, value_min=1, value_max=20,
+                test_size=50, ood_value_max=60, ood_n=5, workers=1)
+    return types.SimpleNamespace(**{**base, **kw})
+
+
+def test_same_seed_same_bytes_with_one_and_two_workers(tmp_path):
+    puzzles.synthesize(_cfg(workers=1), tmp_path / "a")
+    puzzles.synthesize(_cfg(workers=2), tmp_path / "b")
+    for name in ("train", "in_domain", "ood_range", "ood_components"):
+        assert (tmp_path / "a" / f"{name}.jsonl").read_bytes() == (tmp_path / "b" / f"{name}.jsonl").read_bytes()
+
+
+def test_splits_are_disjoint_unique_and_have_their_ranges(tmp_path):
+    metrics = puzzles.synthesize(_cfg(), tmp_path)
+    keys = {}
+    for name in ("train", "in_domain", "ood_range", "ood_components"):
+        rows = io.read_jsonl(tmp_path / f"{name}.jsonl")
+        keys[name] = [(tuple(r["numbers"]), r["target"]) for r in rows]
+        assert len(set(keys[name])) == len(rows) == metrics[f"{name}/count"]
+        assert all(puzzles.verify(r["numbers"], r["target"], r["completion"]) for r in rows)
+    for a in keys:
+        for b in keys:
+            if a < b:
+                assert not set(keys[a]) & set(keys[b]), (a, b)
+    assert all(21 <= v <= 60 for k in keys["ood_range"] for v in k[0])
+    assert all(len(k[0]) == 5 for k in keys["ood_components"])
+    assert all(3 <= len(k[0]) <= 4 and max(k[0]) <= 20 for k in keys["train"] + keys["in_domain"])
+
+
+def test_bad_params_are_named(tmp_path):
+    with pytest.raises(ValueError, match="puzzles.ops"):
+        puzzles.synthesize(_cfg(ops="+^"), tmp_path)
+    with pytest.raises(ValueError, match="puzzles.ood_n"):
+        puzzles.synthesize(_cfg(ood_n=4), tmp_path)
