@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup repro test test-fast lab bench clean-venv
+.PHONY: setup repro test test-fast lab bench figures paper-puzzles clean-venv
 
 $(STAMP): requirements.txt requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -29,8 +29,17 @@ lab: setup
 	$(BIN)/python -m ipykernel install --user --name mathtune --display-name "Python 3 (mathtune)"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --notebook-dir="$(CURDIR)"
 
+# the four papers' headline figures + README results tables, from the cache (trains nothing)
+figures: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m mathtune.figures
+
 bench: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/puzzles_rate.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/training_generation.py
+
+# the paper-scale puzzles preset (presets/paper.yaml) as a DVC experiment of the whole pipeline
+paper-puzzles: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc exp run $$($(BIN)/python -c "import yaml; print(' '.join(f'-S puzzles.{k}={v}' for k, v in yaml.safe_load(open('presets/paper.yaml'))['puzzles'].items()))")
 
 clean-venv:
 	rm -rf $(VENV)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from conftest import tiny_items
-from mathtune import config, dpo, generation, models, protocol, sft
+from mathtune import config, dpo, generation, models, protocol, sft, tuning
 
 
 def test_tokenizer_splits_every_digit_and_has_the_chat_template(tiny_model):
@@ -51,7 +51,7 @@ def _sft_cfg(**kw):
 
 def test_sft_masks_the_prompt_and_trains_only_lora(tiny_model, repo):
     records = tiny_items(4, 8)
-    trainer = sft.make_trainer(_sft_cfg(), records, base=tiny_model)
+    trainer = tuning.sft_trainer(_sft_cfg(), records, base=tiny_model)
     tok = trainer.processing_class
     row = trainer.train_dataset[0]
     batch = trainer.data_collator([row])
@@ -64,6 +64,13 @@ def test_sft_masks_the_prompt_and_trains_only_lora(tiny_model, repo):
     trainer.train()
     changed = {n for n, p in trainer.model.named_parameters() if not torch.equal(before[n], p.detach())}
     assert changed and all("lora_" in n for n in changed)
+
+
+def test_cpu_never_trains_on_4bit_weights(tiny_model, repo):
+    cfg = _sft_cfg(load_in_4bit=True)
+    assert tuning.quantization(cfg).startswith("none: 4-bit requested") and tuning.quantization(_sft_cfg()) == "none"
+    trainer = tuning.sft_trainer(cfg, tiny_items(1, 2), base=tiny_model)
+    assert not any("4bit" in type(m).__name__ for m in trainer.model.modules())
 
 
 def test_sft_mix_weights(repo):
@@ -82,7 +89,7 @@ def test_dpo_reference_is_the_frozen_sft_policy(tiny_model, repo):
     pairs = [{"id": f"x{i}", "prompt": r["prompt"], "chosen": r["completion"], "rejected": r["completion"][::-1]}
              for i, r in enumerate(records)]
     cfg = config.Dpo(seed=0, questions_gsm8k=0, questions_puzzles=0, k=2, temperature=1.0, top_p=1.0, batch_size=4,
-                     gold_fallback=True, beta=0.1, loss_type="sigmoid", learning_rate=1e-2, max_steps=3, save_steps=10)
+                     gold_fallback=True, beta=0.1, loss_type="sigmoid", learning_rate=1e-2, max_steps=3, save_steps=10, rounds=1)
     trainer = dpo.make_trainer(cfg, pairs, adapter=str(repo / "models/sft"), base=tiny_model)
     assert "ref" in trainer.model.peft_config  # TRL's frozen copy of the SFT adapter
     before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}

@@ -101,6 +101,30 @@ def test_dvc_repro_runs_all_seven_stages_end_to_end(tmp_path):
     again = _dvc(tmp_path, "repro")
     assert again.returncode == 0 and "Running stage" not in again.stdout
 
+    # make figures: every paper figure and CSV, from the cache, training nothing
+    fig = subprocess.run([sys.executable, "-m", "mathtune.figures"], cwd=tmp_path, capture_output=True, text=True,
+                         env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})
+    assert fig.returncode == 0, fig.stderr[-2000:]
+    for name in ("puzzles_scaling", "puzzles_extrapolation", "dual_ablation", "dpo_stages", "mining_accuracy",
+                 "mining_types"):
+        assert (tmp_path / f"reports/figures/paper/{name}.png").is_file()
+        assert (tmp_path / f"reports/figures/paper/{name}.csv").is_file()
+    results = (tmp_path / "reports/results.md").read_text()
+    assert "| workspace |" in results and "0.44 (3B, 100M puzzles)" in results
+    assert results in (tmp_path / "README.md").read_text()
+
+    # a notebook run by hand (nbclient, cwd notebooks/, nothing injected) computes what DVC computed
+    before = (tmp_path / "data/predictions/sft/in_domain.jsonl").read_bytes()
+    scores = {k: v for k, v in json.loads((tmp_path / "metrics/evaluate.json").read_text()).items()
+              if "tokens_per_s" not in k and k != "env"}
+    nb = nbformat.read(tmp_path / "notebooks/07_evaluate.ipynb", as_version=4)
+    from nbclient import NotebookClient
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path / "notebooks")}}).execute()
+    assert (tmp_path / "data/predictions/sft/in_domain.jsonl").read_bytes() == before
+    again_scores = json.loads((tmp_path / "metrics/evaluate.json").read_text())
+    assert all(again_scores[k] == v for k, v in scores.items())  # timings differ, scores do not
+
     # changing only an evaluate param re-runs only evaluate
     params = yaml.safe_load((tmp_path / "params.yaml").read_text())
     params["evaluate"]["gsm8k_limit"] = 4

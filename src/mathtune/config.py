@@ -67,6 +67,10 @@ class Mining:
     num_types: int
     per_type: int
     batch_size: int
+    rounds: int
+    round_max_steps: int
+    lora_r: int
+    learning_rate: float
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,7 @@ class Dpo:
     learning_rate: float
     max_steps: int
     save_steps: int
+    rounds: int
 
 
 @dataclass(frozen=True)

@@ -23,14 +23,14 @@ from trl import DPOConfig, DPOTrainer
 from mathtune import checker, config, generation, io, models, protocol
 
 
-def sample(cfg, model, tokenizer, items: list[dict]) -> tuple[list[list[str]], dict]:
+def sample(cfg, model, tokenizer, items: list[dict], seed: int) -> tuple[list[list[str]], dict]:
     """k completions per item (grouped by item), per source so each gets its stop strings."""
     out: list[list[str]] = [[] for _ in items]
     tokens = seconds = 0.0
     for source in ("gsm8k", "puzzles"):
         idx = [i for i, it in enumerate(items) if it["source"] == source]
         texts, st = generation.generate(model, tokenizer, [items[i]["prompt"] for i in idx], do_sample=True,
-                                        temperature=cfg.temperature, top_p=cfg.top_p, seed=cfg.seed,
+                                        temperature=cfg.temperature, top_p=cfg.top_p, seed=seed,
                                         num_return_sequences=cfg.k, batch_size=cfg.batch_size,
                                         max_new_tokens=protocol.MAX_NEW_TOKENS[source], stop=protocol.STOP[source],
                                         desc=f"dpo/sample/{source}")
@@ -112,17 +112,30 @@ def questions(cfg, gsm8k_items: list[dict], puzzle_items: list[dict]) -> list[di
 
 
 def stage(cfg) -> tuple[dict, list[dict]]:
-    """`dvc repro dpo`: data/dpo/pairs.jsonl and models/dpo from the SFT policy."""
+    """`dvc repro dpo`: data/dpo/pairs.jsonl and models/dpo.
+
+    Round 1 samples with the SFT policy and trains from the SFT adapter (reference: the SFT policy);
+    each later round samples with the newest policy and trains on from it (reference: that policy).
+    """
     from mathtune import gsm8k
+    if cfg.rounds < 1:
+        raise ValueError(f"params dpo.rounds: must be >= 1, got {cfg.rounds}")
     models.set_seed(cfg.seed)
     items = questions(cfg, gsm8k.load(io.path("data/gsm8k/train.jsonl")),
                       io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target")))
     tok = models.load_tokenizer(models.LOCAL)
-    policy = models.load_model(models.LOCAL, adapter="models/sft").merge_and_unload()
-    samples, metrics = sample(cfg, policy, tok, items)
-    del policy
-    pairs, counts = make_pairs(items, samples, cfg.gold_fallback)
-    io.write_jsonl(io.path("data/dpo/pairs.jsonl"), pairs)
-    metrics.update(counts)
-    metrics.update(train(cfg, pairs, io.path("models/dpo")))
-    return metrics, pairs
+    adapter, all_pairs, metrics, curve = "models/sft", [], {}, []
+    for rnd in range(1, cfg.rounds + 1):
+        policy = models.load_model(models.LOCAL, adapter=adapter).merge_and_unload()
+        samples, sampled = sample(cfg, policy, tok, items, seed=cfg.seed + 1000 * rnd)
+        del policy
+        pairs, counts = make_pairs(items, samples, cfg.gold_fallback)
+        all_pairs += [{**p, "round": rnd} for p in pairs]
+        out = io.path("models/dpo") if rnd == cfg.rounds else models.checkpoint_dir("dpo-rounds") / f"round{rnd}"
+        trained = train(cfg, pairs, out, adapter=str(io.path(adapter)))
+        curve += [{**row, "round": rnd} for row in trained.pop("curve")]
+        metrics.update({f"round{rnd}/{k}": v for k, v in {**sampled, **counts, **trained}.items()})
+        adapter = str(out)
+    io.write_jsonl(io.path("data/dpo/pairs.jsonl"), all_pairs)
+    last = {k.split("/", 1)[1]: v for k, v in metrics.items() if k.startswith(f"round{cfg.rounds}/")}
+    return {**metrics, **last, "rounds": cfg.rounds, "curve": curve}, all_pairs

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import random
 import re
+import types
 from collections import Counter
 from fractions import Fraction
 
@@ -172,9 +173,10 @@ def one_shot(candidate: dict, case: dict) -> dict:
     return {**case["item"], "prompt": prompt}
 
 
-def run(cfg, model, tokenizer, gsm8k_items: list[dict], puzzle_items: list[dict], test_keys: set) -> dict:
-    """One mining round; returns {'cases', 'types', 'targeted', 'metrics'}."""
-    rng = random.Random(cfg.seed)
+def run(cfg, model, tokenizer, gsm8k_items: list[dict], puzzle_items: list[dict], test_keys: set,
+        round_: int = 1) -> dict:
+    """One mining round of `model`; returns {'cases', 'types', 'targeted', 'metrics'}."""
+    rng = random.Random(f"{cfg.seed}:{round_}")  # each round mines a fresh sample
     sample = rng.sample(gsm8k_items, min(cfg.sample_gsm8k, len(gsm8k_items))) + \
         rng.sample(puzzle_items, min(cfg.sample_puzzles, len(puzzle_items)))
     cases, metrics = bad_cases(model, tokenizer, sample, cfg.batch_size)
@@ -186,11 +188,12 @@ def run(cfg, model, tokenizer, gsm8k_items: list[dict], puzzle_items: list[dict]
         members = [c for c, lab in zip(cases, labels) if lab == t]
         for j in range(cfg.per_type):
             case = members[j % len(members)]
-            crng = random.Random(f"{cfg.seed}:{case['item']['id']}:{j}")
+            crng = random.Random(f"{cfg.seed}:{round_}:{case['item']['id']}:{j}")
             cand = renumber(case["item"], crng) if case["item"]["source"] == "gsm8k" else \
                 synth_puzzle(case, crng, "+-*/", test_keys)
             if cand is not None:
-                cand["id"] = f"mining/{t}/{j}/{case['item']['id']}"
+                cand["id"] = f"mining/r{round_}/{t}/{j}/{case['item']['id']}"
+                cand["round"] = round_
                 candidates.append((t, cand, case))
     probes = [one_shot(cand, case) for _, cand, case in candidates]
     kept = [False] * len(probes)
@@ -205,7 +208,7 @@ def run(cfg, model, tokenizer, gsm8k_items: list[dict], puzzle_items: list[dict]
     for t, name in enumerate(names):
         mine = [k for (tt, _, _), k in zip(candidates, kept) if tt == t]
         members = [c for c, lab in zip(cases, labels) if lab == t]
-        types.append({"type": t, "name": name, "size": len(members), "candidates": len(mine), "kept": sum(mine),
+        types.append({"round": round_, "type": t, "name": name, "size": len(members), "candidates": len(mine), "kept": sum(mine),
                       "keep_rate": round(sum(mine) / len(mine), 4) if mine else 0.0,
                       "sources": dict(Counter(c["item"]["source"] for c in members)),
                       "example": members[0]["item"]["id"] + ": " + members[0]["output"][:80]})
@@ -216,22 +219,56 @@ def run(cfg, model, tokenizer, gsm8k_items: list[dict], puzzle_items: list[dict]
     return {"cases": cases, "types": types, "targeted": targeted, "metrics": metrics}
 
 
+def round_cfg(cfg, rnd: int):
+    """LoRA settings for the model a round produces (TRL/peft field names, as tuning.train_sft reads them)."""
+    return types.SimpleNamespace(seed=cfg.seed + rnd, load_in_4bit=False, lora_r=cfg.lora_r, lora_alpha=2 * cfg.lora_r,
+                                 lora_dropout=0.0, learning_rate=cfg.learning_rate, max_steps=cfg.round_max_steps,
+                                 batch_size=16, max_length=384, save_steps=10**9)
+
+
 def stage(cfg) -> dict:
-    """`dvc repro mining`: data/mining/{bad_cases.jsonl,error_types.csv,targeted.jsonl} from the base model."""
+    """`dvc repro mining`: data/mining/{bad_cases.jsonl,error_types.csv,targeted.jsonl}.
+
+    Round 1 mines the base model. Each later round mines the model the previous round produced: the
+    base plus a LoRA adapter trained (tuning.train_sft) on the bad cases' gold solutions and all the
+    targeted data kept so far.
+    """
     import pandas as pd
 
-    from mathtune import io, models
+    from mathtune import io, models, tuning
     if cfg.instructor != "rules":
         raise ValueError(f"params mining.instructor: only 'rules' is implemented, got {cfg.instructor!r}")
+    if cfg.rounds < 1:
+        raise ValueError(f"params mining.rounds: must be >= 1, got {cfg.rounds}")
     models.set_seed(cfg.seed)
-    tok, model = models.load_tokenizer(models.LOCAL), models.load_model(models.LOCAL)
+    tok = models.load_tokenizer(models.LOCAL)
     g = gsm8k.load(io.path("data/gsm8k/train.jsonl"))
     p = io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target"))
-    out = run(cfg, model, tok, g, p, puzzles.test_keys())
+    keys = puzzles.test_keys()
+    adapter, cases, types_, targeted, metrics = None, [], [], [], {}
+    for rnd in range(1, cfg.rounds + 1):
+        model = models.load_model(models.LOCAL, adapter=adapter)
+        out = run(cfg, model.merge_and_unload() if adapter else model, tok, g, p, keys, rnd)
+        del model
+        cases += [{**c, "round": rnd} for c in out["cases"]]
+        types_ += out["types"]
+        targeted += out["targeted"]
+        metrics.update({f"round{rnd}/{k}": v for k, v in out["metrics"].items()})
+        if rnd < cfg.rounds:  # the model this round produces, mined by the next round
+            adapter = str(models.checkpoint_dir("mining") / f"round{rnd}")
+            records = [c["item"] for c in out["cases"]] + targeted
+            metrics[f"round{rnd}/train_loss"] = tuning.train_sft(round_cfg(cfg, rnd), records, adapter,
+                                                                 stage="mining-train")["train_loss"]
     io.write_jsonl(io.path("data/mining/bad_cases.jsonl"),
-                   [{"id": c["item"]["id"], "output": c["output"], "keyphrases": c["keyphrases"]} for c in out["cases"]])
+                   [{"id": c["item"]["id"], "round": c["round"], "output": c["output"], "keyphrases": c["keyphrases"]}
+                    for c in cases])
     io.write_text(io.path("data/mining/error_types.csv"),
-                  pd.DataFrame(out["types"], columns=["type", "name", "size", "candidates", "kept", "keep_rate",
-                                                      "sources", "example"]).to_csv(index=False))
-    io.write_jsonl(io.path("data/mining/targeted.jsonl"), out["targeted"])
-    return out
+                  pd.DataFrame(types_, columns=["round", "type", "name", "size", "candidates", "kept", "keep_rate",
+                                                "sources", "example"]).to_csv(index=False))
+    io.write_jsonl(io.path("data/mining/targeted.jsonl"), targeted)
+    last = cfg.rounds
+    metrics.update({"rounds": cfg.rounds, "kept": len(targeted),
+                    "bad_case_rate": metrics[f"round{last}/bad_case_rate"],
+                    "keep_rate": round(sum(m for k, m in metrics.items() if k.endswith("/kept")) /
+                                       max(1, sum(m for k, m in metrics.items() if k.endswith("/candidates"))), 4)})
+    return {"cases": cases, "types": types_, "targeted": targeted, "metrics": metrics}

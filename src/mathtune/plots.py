@@ -74,7 +74,8 @@ def puzzle_distributions(data: dict[str, list[dict]]) -> list[Path]:
 
 def loss_curve(rows: list[dict], title: str, name: str, y: str = "loss") -> Path:
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    sns.lineplot(pd.DataFrame(rows), x="step", y=y, ax=ax).set_title(title)
+    df = pd.DataFrame(rows)
+    sns.lineplot(df, x="step", y=y, hue="round" if "round" in df else None, ax=ax).set_title(title)
     return _save(fig, name)
 
 
@@ -89,7 +90,8 @@ def lengths(records: list[dict], name: str) -> Path:
 def type_sizes(types: list[dict], name: str) -> Path:
     fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * max(1, len(types))))
     df = pd.DataFrame(types) if types else pd.DataFrame({"name": [], "size": []})
-    sns.barplot(df, y="name", x="size", ax=ax, orient="h").set_title("error types: bad cases per type")
+    sns.barplot(df, y="name", x="size", hue="round" if "round" in df else None, ax=ax, orient="h",
+                palette="deep" if "round" in df else None).set_title("error types: bad cases per type and round")
     return _save(fig, name)
 
 

@@ -11,13 +11,8 @@ Run with `dvc repro sft`.
 from __future__ import annotations
 
 import random
-import shutil
-import time
 
-from datasets import Dataset
-from trl import SFTConfig, SFTTrainer
-
-from mathtune import config, io, models
+from mathtune import io, models, tuning
 
 SOURCES = ("gsm8k", "puzzles", "irsp", "ir", "mining")
 
@@ -40,52 +35,9 @@ def build_mix(cfg, sources: dict[str, list[dict]]) -> tuple[list[dict], dict]:
     return mix, counts
 
 
-def to_dataset(tokenizer, records: list[dict]) -> Dataset:
-    """prompt = the chat-formatted user turn, completion = the gold answer (TRL appends EOS)."""
-    return Dataset.from_dict({"prompt": [models.chat_prompt(tokenizer, r["prompt"]) for r in records],
-                              "completion": [r["completion"] for r in records]})
-
-
-def make_trainer(cfg, records: list[dict], base: str = models.LOCAL) -> SFTTrainer:
-    """TRL's SFTTrainer with a fresh LoRA adapter on `base` (nf4 4-bit if cfg.load_in_4bit)."""
-    models.set_seed(cfg.seed)
-    on_cuda = models.device() == "cuda"
-    tokenizer = models.load_tokenizer(base)
-    tokenizer.padding_side = "right"
-    model = models.load_model(base, load_in_4bit=cfg.load_in_4bit, trainable=True)
-    args = SFTConfig(output_dir=str(models.checkpoint_dir("sft")), max_steps=cfg.max_steps,
-                     per_device_train_batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
-                     lr_scheduler_type="cosine", warmup_steps=max(1, cfg.max_steps // 20),
-                     logging_steps=max(1, cfg.max_steps // 50), save_steps=cfg.save_steps, save_total_limit=1,
-                     max_length=cfg.max_length, report_to=[], seed=cfg.seed, data_seed=cfg.seed,
-                     use_cpu=not on_cuda, bf16=on_cuda, gradient_checkpointing=False, dataloader_num_workers=0,
-                     include_num_input_tokens_seen="non_padding")
-    return SFTTrainer(model=model, args=args, train_dataset=to_dataset(tokenizer, records), processing_class=tokenizer,
-                      peft_config=models.lora_config(cfg))
-
-
 def train(cfg, records: list[dict], out_dir, base: str = models.LOCAL) -> dict:
-    """LoRA-train `base` on records; save the adapter (and tokenizer) to out_dir."""
-    trainer = make_trainer(cfg, records, base)
-    tokenizer = trainer.processing_class
-    resume = models.resumable("sft", {"params": config.asdict(cfg), "records": len(records),
-                               "first": records[0]["id"], "last": records[-1]["id"]})
-    start = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=resume)
-    seconds = time.perf_counter() - start
-    with io.atomic_path(out_dir) as tmp:
-        trainer.model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-    shutil.rmtree(models.checkpoint_dir("sft"), ignore_errors=True)
-    tokens = int(trainer.state.num_input_tokens_seen) or None
-    trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
-    curve = [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
-    return {"examples": len(records), "trainable_parameters": trainable,
-            "quantization": "nf4-4bit" if cfg.load_in_4bit else "none (LoRA on full-precision weights)",
-            "seconds": round(seconds, 1), "train_loss": round(result.training_loss, 4),
-            "final_loss": curve[-1]["loss"] if curve else None,
-            "tokens_seen": tokens, "tokens_per_s": round(tokens / seconds, 1) if tokens else None,
-            "peak_memory_mb": round(models.peak_memory_mb(), 1), "resumed_from": resume, "loss_curve": curve}
+    """LoRA-train `base` on records (resumable from checkpoints/sft); save the adapter to out_dir."""
+    return tuning.train_sft(cfg, records, out_dir, base, stage="sft")
 
 
 def stage(cfg) -> dict:

@@ -1,0 +1,231 @@
+"""Paper figures and results tables from the cache: `make figures` (= `python -m mathtune.figures`).
+
+Reads `dvc exp show --json` (the workspace, its commit and every experiment) plus cached outputs and
+draws the analogue of each seed paper's headline result under reports/figures/paper/, a CSV beside
+each; then writes reports/results.md and the README's results block from the same numbers. A figure
+whose experiments are missing is drawn from what exists and names the `dvc exp run` to add.
+Trains nothing: seconds after `dvc repro`.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from mathtune import io  # noqa: E402
+
+SETS = ["in_domain", "ood_range", "ood_components"]
+PAPER_PUZZLES = {"in_domain": 0.44, "ood_range": 0.33, "ood_components": 0.35}  # open-llama-3B, 100M puzzles
+MARK = ("<!-- results:start -->", "<!-- results:end -->")
+
+
+def _flat(d: dict, pre: str = "") -> dict:
+    out = {}
+    for k, v in (d or {}).items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{pre}{k}."))
+        else:
+            out[f"{pre}{k}"] = v
+    return out
+
+
+def experiments() -> list[dict]:
+    """One row per run DVC knows: name, rev, flat params ('sft.mix.irsp') and flat metrics ('evaluate.sft/...')."""
+    dvc = Path(sys.executable).parent / "dvc"  # the project's own dvc, also when PATH lacks .venv/bin
+    out = subprocess.run([str(dvc) if dvc.exists() else "dvc", "exp", "show", "--json"], cwd=io.root(),
+                         capture_output=True, text=True)
+    runs = json.loads(out.stdout) if out.returncode == 0 and out.stdout.strip() else []
+    rows = []
+
+    def add(rev: dict, name: str):
+        data = rev.get("data") or {}
+        params = _flat((data.get("params") or {}).get("params.yaml", {}).get("data"))
+        metrics = {}
+        for path, m in (data.get("metrics") or {}).items():
+            metrics.update(_flat(m.get("data"), Path(path).stem + "."))
+        if metrics:
+            rows.append({"name": name, "rev": rev.get("rev", "")[:10], "params": params, "metrics": metrics})
+
+    for run in runs:
+        add(run, "workspace" if run.get("rev") == "workspace" else (run.get("name") or run.get("rev", "")[:10]))
+        for exp in run.get("experiments") or []:
+            add(exp["revs"][0], exp.get("name") or exp["revs"][0].get("rev", "")[:10])
+    if not rows:  # no git/DVC history: the workspace's metrics files alone
+        metrics = {}
+        for f in sorted(io.path("metrics").glob("*.json")):
+            metrics.update(_flat(json.loads(f.read_text()), f.stem + "."))
+        rows.append({"name": "workspace", "rev": "", "params": {}, "metrics": metrics})
+    # the workspace usually repeats its commit: keep the first of identical metric sets
+    seen, unique = set(), []
+    for r in rows:
+        key = json.dumps(r["metrics"], sort_keys=True, default=str)
+        if key not in seen:
+            seen.add(key)
+            unique.append(r)
+    return unique
+
+
+def _figure(df: pd.DataFrame, name: str, draw, missing: list[str]) -> Path:
+    target = io.path(f"reports/figures/paper/{name}.png")
+    io.write_text(target.with_suffix(".csv"), df.to_csv(index=False))
+    fig, ax = plt.subplots(figsize=(8, 4))
+    if len(df):
+        draw(df, ax)
+    if missing:
+        ax.text(0.01, 0.98, "missing runs:\n" + "\n".join(missing), transform=ax.transAxes, va="top", fontsize=7,
+                family="monospace", bbox={"facecolor": "lightyellow", "alpha": 0.8})
+    with io.atomic_path(target) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+    plt.close(fig)
+    return target
+
+
+def _scores(row: dict, model: str) -> dict:
+    m = row["metrics"]
+    s = {t: m.get(f"evaluate.{model}/puzzles/{t}/pass@1") for t in SETS}
+    s["gsm8k"] = m.get(f"evaluate.{model}/gsm8k/strict")
+    return s
+
+
+def puzzles_scaling(rows: list[dict]) -> Path:
+    data = [{"train_size": r["params"].get("puzzles.train_size"), "test set": t, "pass@1": v, "run": r["name"]}
+            for r in rows for t, v in _scores(r, "sft").items() if t in SETS and v is not None]
+    df = pd.DataFrame(data, columns=["train_size", "test set", "pass@1", "run"])
+    sizes = sorted(set(df["train_size"].dropna()))
+    missing = [] if len(sizes) >= 3 else [f"dvc exp run -S puzzles.train_size={n}" for n in (20000, 300000)
+                                          if n not in sizes]
+    return _figure(df, "puzzles_scaling", lambda d, ax: (
+        sns.lineplot(d, x="train_size", y="pass@1", hue="test set", marker="o", ax=ax), ax.set_xscale("log"),
+        ax.set_title("2406.02100 analogue: SFT pass@1 vs puzzle train size")), missing)
+
+
+def puzzles_extrapolation() -> Path:
+    """pass@1 against N, from the workspace's predictions joined with the test puzzles."""
+    rows = []
+    for t in ("in_domain", "ood_components"):
+        f = io.path(f"data/puzzles/{t}.jsonl")
+        if not f.is_file():
+            continue
+        n_of = {r["id"]: len(r["numbers"]) for r in io.read_jsonl(f)}
+        for model_dir in sorted(io.path("data/predictions").glob("*")):
+            p = model_dir / f"{t}.jsonl"
+            for r in io.read_jsonl(p) if p.is_file() else []:
+                rows.append({"model": model_dir.name, "N": n_of.get(r["id"]), "correct": r["correct"]})
+    df = pd.DataFrame(rows, columns=["model", "N", "correct"])
+    df = df.groupby(["model", "N"], as_index=False)["correct"].mean().rename(columns={"correct": "pass@1"}) if len(df) else df
+    missing = [] if len(df) else ["dvc repro evaluate"]
+    return _figure(df, "puzzles_extrapolation", lambda d, ax: (
+        sns.lineplot(d, x="N", y="pass@1", hue="model", marker="o", ax=ax),
+        ax.set_title("2406.02100 analogue: pass@1 vs number of integers N (train has N <= 4)")), missing)
+
+
+def _arm(p: dict) -> str | None:
+    irsp, ir = p.get("sft.mix.irsp", 0) > 0, p.get("sft.mix.ir", 0) > 0
+    return {(False, False): "SFT alone", (True, False): "+IRSP", (False, True): "+IR", (True, True): "+both"}[(irsp, ir)]
+
+
+def dual_ablation(rows: list[dict]) -> Path:
+    data = [{"arm": _arm(r["params"]), "test set": t, "score": v, "run": r["name"]}
+            for r in rows if "sft.mix.irsp" in r["params"] for t, v in _scores(r, "sft").items() if v is not None]
+    df = pd.DataFrame(data, columns=["arm", "test set", "score", "run"]).drop_duplicates(["arm", "test set"], keep="first")
+    flags = {"SFT alone": "-S sft.mix.irsp=0 -S sft.mix.ir=0", "+IRSP": "-S sft.mix.ir=0", "+IR": "-S sft.mix.irsp=0",
+             "+both": ""}
+    missing = [f"dvc exp run {flags[a]}" for a in flags if a not in set(df["arm"])]
+    return _figure(df, "dual_ablation", lambda d, ax: (
+        sns.barplot(d, x="test set", y="score", hue="arm", ax=ax),
+        ax.set_title("2403.18295 analogue: SFT with dual data (GSM8K strict, puzzle pass@1)")), missing)
+
+
+def dpo_stages(rows: list[dict]) -> Path:
+    ws = rows[0]
+    data = [{"model": m, "test set": t, "score": v} for m in ("base", "sft", "dpo") for t, v in _scores(ws, m).items()
+            if v is not None]
+    df = pd.DataFrame(data, columns=["model", "test set", "score"])
+    missing = [] if {"sft", "dpo"} <= set(df["model"]) else ["dvc repro dpo evaluate"]
+    return _figure(df, "dpo_stages", lambda d, ax: (
+        sns.barplot(d, x="test set", y="score", hue="model", ax=ax),
+        ax.set_title("2405.00402 analogue: base -> SFT -> DPO")), missing)
+
+
+def mining(rows: list[dict]) -> Path:
+    f = io.path("data/mining/error_types.csv")
+    types = pd.read_csv(f) if f.is_file() else pd.DataFrame(columns=["round", "name", "size"])
+    acc = [{"mined data": "with" if r["params"].get("sft.mix.mining", 0) > 0 else "without", "test set": t,
+            "score": v, "run": r["name"]} for r in rows if "sft.mix.mining" in r["params"]
+           for t, v in _scores(r, "sft").items() if v is not None]
+    acc = pd.DataFrame(acc, columns=["mined data", "test set", "score", "run"]).drop_duplicates(
+        ["mined data", "test set"], keep="first")
+    missing = [] if set(acc["mined data"]) == {"with", "without"} else ["dvc exp run -S sft.mix.mining=0"]
+    io.write_text(io.path("reports/figures/paper/mining_types.csv"), types.to_csv(index=False))
+
+    def draw(d, ax):
+        sns.barplot(d, x="test set", y="score", hue="mined data", ax=ax)
+        ax.set_title("2505.22591 analogue: SFT with vs without mined data")
+    out = _figure(acc, "mining_accuracy", draw, missing)
+    fig, ax = plt.subplots(figsize=(8, 0.6 + 0.4 * max(1, len(types))))
+    if len(types):
+        sns.barplot(types, y="name", x="size", hue="round" if "round" in types else None, ax=ax, orient="h")
+    ax.set_title("2505.22591 analogue: error-type sizes per mining round")
+    with io.atomic_path(io.path("reports/figures/paper/mining_types.png")) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+    plt.close(fig)
+    return out
+
+
+def results_table(rows: list[dict]) -> str:
+    """Markdown: every number with its model, data sizes, protocol, machine and commit."""
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=io.root(), capture_output=True,
+                            text=True).stdout.strip() or "(no git)"
+    lines = ["| run | rev | model | test set | base | SFT | DPO | paper |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        p, m = r["params"], r["metrics"]
+        model = (f"local Llama {m.get('base.parameters', 0) / 1e6:.1f}M" if p.get("base.model", "local") == "local"
+                 else p.get("base.model"))
+        for t in ["gsm8k"] + SETS:
+            cells = [_scores(r, k).get(t) for k in ("base", "sft", "dpo")]
+            paper = f"{PAPER_PUZZLES[t]:.2f} (3B, 100M puzzles)" if t in SETS else "—"
+            lines.append(f"| {r['name']} | {r['rev'] or commit} | {model} | {t} | " +
+                         " | ".join("—" if c is None else f"{c:.3f}" for c in cells) + f" | {paper} |")
+    ws = rows[0]["metrics"]
+    p = rows[0]["params"]
+    lock = subprocess.run(["git", "status", "--porcelain", "dvc.lock"], cwd=io.root(), capture_output=True,
+                          text=True).stdout.strip()
+    notes = [f"- Protocol v{ws.get('evaluate.env.protocol', '?')}: zero-shot, greedy; GSM8K = lm-eval `strict` "
+             f"(`#### N`) on {ws.get('evaluate.base/gsm8k/n', '?')} test items; puzzles = pass@1 of the exact verifier on "
+             f"{ws.get('evaluate.base/puzzles/in_domain/n', '?')} items per test set.",
+             f"- Data: {p.get('puzzles.train_size', '?')} train puzzles (N {p.get('puzzles.train_n_min')}–"
+             f"{p.get('puzzles.train_n_max')}, values {p.get('puzzles.value_min')}–{p.get('puzzles.value_max')}); "
+             f"ood_range values to {p.get('puzzles.ood_value_max')}; ood_components N = {p.get('puzzles.ood_n')}; "
+             f"GSM8K train 7,473.",
+             f"- Machine: {ws.get('evaluate.env.device', '?')}; torch {ws.get('evaluate.env.torch', '?')}, "
+             f"transformers {ws.get('evaluate.env.transformers', '?')}, trl {ws.get('evaluate.env.trl', '?')}.",
+             f"- Commit: {commit}; dvc.lock {'modified since the commit' if lock else 'as committed'}. "
+             f"`workspace` = the current dvc.lock; other rows are DVC experiments (`dvc exp show`)."]
+    return "\n".join(lines + [""] + notes) + "\n"
+
+
+def main() -> list[Path]:
+    rows = experiments()
+    out = [puzzles_scaling(rows), puzzles_extrapolation(), dual_ablation(rows), dpo_stages(rows), mining(rows)]
+    table = results_table(rows)
+    io.write_text(io.path("reports/results.md"), table)
+    readme = io.path("README.md")
+    text = readme.read_text() if readme.is_file() else ""
+    if MARK[0] in text and MARK[1] in text:
+        head, rest = text.split(MARK[0], 1)
+        io.write_text(readme, head + MARK[0] + "\n" + table + MARK[1] + rest.split(MARK[1], 1)[1])
+    for f in out:
+        print(f.relative_to(io.root()))
+    return out
+
+
+if __name__ == "__main__":
+    main()
