@@ -88,7 +88,7 @@ def test_dpo_reference_is_the_frozen_sft_policy(tiny_model, repo):
     sft.train(_sft_cfg(max_steps=2), records, repo / "models/sft", base=tiny_model)
     pairs = [{"id": f"x{i}", "prompt": r["prompt"], "chosen": r["completion"], "rejected": r["completion"][::-1]}
              for i, r in enumerate(records)]
-    cfg = config.Dpo(seed=0, questions_gsm8k=0, questions_puzzles=0, k=2, temperature=1.0, top_p=1.0, batch_size=4,
+    cfg = config.Dpo(seed=0, questions_gsm8k=0, questions_puzzles=0, k=2, temperature=1.0, top_p=1.0, batch_size=4, per_device_train_batch_size=4,
                      gold_fallback=True, beta=0.1, loss_type="sigmoid", learning_rate=1e-2, max_steps=3, save_steps=10, rounds=1)
     trainer = dpo.make_trainer(cfg, pairs, adapter=str(repo / "models/sft"), base=tiny_model)
     assert "ref" in trainer.model.peft_config  # TRL's frozen copy of the SFT adapter

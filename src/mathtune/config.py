@@ -101,6 +101,7 @@ class Dpo:
     temperature: float
     top_p: float
     batch_size: int
+    per_device_train_batch_size: int
     gold_fallback: bool
     beta: float
     loss_type: str
