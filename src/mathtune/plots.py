@@ -60,7 +60,8 @@ def puzzle_distributions(data: dict[str, list[dict]]) -> list[Path]:
     values = [{"split": s, "value": v} for s, items in data.items() for it in items for v in it["numbers"]]
     df, dv = pd.DataFrame(rows), pd.DataFrame(values)
     fig, ax = plt.subplots(1, 2, figsize=(11, 3.5))
-    sns.countplot(df, x="N", hue="split", ax=ax[0], stat="proportion").set_title("dn: number of integers N")
+    dn = df.groupby("split")["N"].value_counts(normalize=True).rename("proportion").reset_index()
+    sns.barplot(dn, x="N", y="proportion", hue="split", ax=ax[0]).set_title("dn: number of integers N (per split)")
     sns.histplot(dv, x="value", hue="split", ax=ax[1], stat="density", common_norm=False, element="step",
                  discrete=True).set_title("dx: integer values")
     out = [_save(fig, "puzzles/distributions_n_x.png")]
