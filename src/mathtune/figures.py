@@ -51,7 +51,7 @@ def experiments() -> list[dict]:
         metrics = {}
         for path, m in (data.get("metrics") or {}).items():
             metrics.update(_flat(m.get("data"), Path(path).stem + "."))
-        if metrics:
+        if any(k.startswith("evaluate.") for k in metrics):  # runs that got as far as evaluation
             rows.append({"name": name, "rev": rev.get("rev", "")[:10], "params": params, "metrics": metrics})
 
     for run in runs:
@@ -192,7 +192,8 @@ def results_table(rows: list[dict]) -> str:
         for t in ["gsm8k"] + SETS:
             cells = [_scores(r, k).get(t) for k in ("base", "sft", "dpo")]
             paper = f"{PAPER_PUZZLES[t]:.2f} (3B, 100M puzzles)" if t in SETS else "—"
-            lines.append(f"| {r['name']} | {r['rev'] or commit} | {model} | {t} | " +
+            rev = commit if r["name"] == "workspace" or not r["rev"] else r["rev"]
+            lines.append(f"| {r['name']} | {rev} | {model} | {t} | " +
                          " | ".join("—" if c is None else f"{c:.3f}" for c in cells) + f" | {paper} |")
     ws = rows[0]["metrics"]
     p = rows[0]["params"]
