@@ -20,7 +20,7 @@ import time
 from datasets import Dataset
 from trl import DPOConfig, DPOTrainer
 
-from mathtune import checker, config, generation, io, models, protocol
+from mathtune import checker, config, generation, io, models, protocol, tuning
 
 
 def sample(cfg, model, tokenizer, items: list[dict], seed: int) -> tuple[list[list[str]], dict]:
@@ -92,9 +92,7 @@ def train(cfg, pairs: list[dict], out_dir, adapter: str = "models/sft", base: st
     start = time.perf_counter()
     trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - start
-    with io.atomic_path(out_dir) as tmp:
-        trainer.model.save_pretrained(tmp, selected_adapters=["default"])
-        tokenizer.save_pretrained(tmp)
+    tuning.save_adapter(trainer.model, tokenizer, out_dir, selected_adapters=["default"])
     shutil.rmtree(models.checkpoint_dir("dpo"), ignore_errors=True)
     log = [h for h in trainer.state.log_history if "loss" in h]
     curve = [{"step": h["step"], "loss": h["loss"], "rewards/margins": h.get("rewards/margins"),

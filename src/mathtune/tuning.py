@@ -10,6 +10,7 @@ Checkpoints go to checkpoints/<stage>; an interrupted run with the same params r
 """
 from __future__ import annotations
 
+import json
 import shutil
 import time
 
@@ -17,6 +18,22 @@ from datasets import Dataset
 from trl import SFTConfig, SFTTrainer
 
 from mathtune import io, models
+
+
+def save_adapter(model, tokenizer, out_dir, **kwargs) -> None:
+    """save_pretrained (adapter + tokenizer) atomically, with adapter_config's target_modules sorted.
+
+    peft keeps target_modules as a set, so the saved order follows PYTHONHASHSEED: the same weights
+    would get a different adapter_config.json (and DVC hash) in every process. Sorting fixes that.
+    """
+    with io.atomic_path(out_dir) as tmp:
+        model.save_pretrained(tmp, **kwargs)
+        tokenizer.save_pretrained(tmp)
+        config_file = tmp / "adapter_config.json"
+        config = json.loads(config_file.read_text())
+        if isinstance(config.get("target_modules"), list):
+            config["target_modules"] = sorted(config["target_modules"])
+        config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
 def to_dataset(tokenizer, records: list[dict]) -> Dataset:
@@ -63,9 +80,7 @@ def train_sft(cfg, records: list[dict], out_dir, base: str = models.LOCAL, stage
     start = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - start
-    with io.atomic_path(out_dir) as tmp:
-        trainer.model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
+    save_adapter(trainer.model, tokenizer, out_dir)
     shutil.rmtree(models.checkpoint_dir(stage), ignore_errors=True)
     tokens = int(trainer.state.num_input_tokens_seen) or None
     trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
