@@ -45,8 +45,9 @@ def make_pairs(items: list[dict], samples: list[list[str]], gold_fallback: bool)
     pairs, seen = [], set()
     any_correct = fell_back = 0
     for item, outs in zip(items, samples):
-        good = list(dict.fromkeys(o for o in outs if checker.score(item, o)))
-        bad = list(dict.fromkeys(o for o in outs if not checker.score(item, o)))
+        rewards = {o: checker.score(item, o) for o in outs}  # distinct samples, in order, scored once
+        good = [o for o, r in rewards.items() if r]
+        bad = [o for o, r in rewards.items() if not r]
         any_correct += bool(good)
         gold = not good and gold_fallback
         if gold:
