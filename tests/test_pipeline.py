@@ -155,6 +155,10 @@ def test_dvc_repro_runs_all_seven_stages_end_to_end(tmp_path):
         NotebookClient(nb, timeout=600, kernel_name="python3",
                        resources={"metadata": {"path": str(tmp_path / "notebooks")}}).execute()
     assert _files(tmp_path) == before
+    nb = nbformat.read(tmp_path / "notebooks/figures.ipynb", as_version=4)  # the figures notebook, by hand
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path / "notebooks")}}).execute()
+    assert any("dpo_stages" in str(o) for c in nb.cells for o in c.get("outputs", []))
     assert _scores(tmp_path) == scores  # timings differ, nothing else does
 
     # changing only an evaluate param re-runs only evaluate

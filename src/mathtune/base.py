@@ -103,8 +103,8 @@ def build(cfg, items: list[dict], out_dir) -> dict:
 
 
 def stage(cfg) -> dict:
-    """`dvc repro base`: models/base from GSM8K train + the first corpus_puzzles puzzle traces."""
+    """`dvc repro base`: models/base from the first corpus_gsm8k GSM8K train solutions + corpus_puzzles traces."""
     from mathtune import gsm8k
-    items = gsm8k.load(io.path("data/gsm8k/train.jsonl"))
+    items = gsm8k.load(io.path("data/gsm8k/train.jsonl"))[:cfg.corpus_gsm8k]
     items += io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("prompt", "completion"))[:cfg.corpus_puzzles]
     return build(cfg, items, io.path(models.BASE_DIR))

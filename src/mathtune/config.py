@@ -52,6 +52,7 @@ class Base:
     num_heads: int
     intermediate_size: int
     seq_len: int
+    corpus_gsm8k: int
     corpus_puzzles: int
     max_steps: int
     batch_size: int
@@ -95,6 +96,7 @@ class Sft:
 @dataclass(frozen=True)
 class Dpo:
     seed: int
+    load_in_4bit: bool
     questions_gsm8k: int
     questions_puzzles: int
     k: int

@@ -9,6 +9,7 @@
 4. Training: TRL's DPOTrainer on the base model with the SFT LoRA adapter loaded trainable; TRL copies
    that adapter as the frozen reference `ref`, so the reference is the SFT policy, not the raw base.
    `beta` and `loss_type` ("sigmoid", or "sigmoid,sft" for the RPO-style NLL term) are params.
+   `load_in_4bit`: on CUDA the base is nf4 (QLoRA, as in sft); on CPU it falls back to plain LoRA.
 Run with `dvc repro dpo`.
 """
 from __future__ import annotations
@@ -73,7 +74,8 @@ def make_trainer(cfg, pairs: list[dict], adapter: str = "models/sft", base: str 
     models.set_seed(cfg.seed)
     on_cuda = models.device() == "cuda"
     tokenizer = models.load_tokenizer(base)
-    model = models.load_model(base, adapter=adapter, trainable=True)
+    model = models.load_model(base, adapter=adapter, trainable=True,
+                              load_in_4bit=tuning.quantization(cfg) == "nf4-4bit")
     data = Dataset.from_dict({"prompt": [models.chat_prompt(tokenizer, p["prompt"]) for p in pairs],
                               "chosen": [p["chosen"] for p in pairs], "rejected": [p["rejected"] for p in pairs]})
     args = DPOConfig(output_dir=str(models.checkpoint_dir("dpo")), beta=cfg.beta,
@@ -100,6 +102,7 @@ def train(cfg, pairs: list[dict], out_dir, adapter: str = "models/sft", base: st
               "rewards/accuracies": h.get("rewards/accuracies"), "rewards/chosen": h.get("rewards/chosen"),
               "rewards/rejected": h.get("rewards/rejected")} for h in log]
     return {"seconds": round(seconds, 1), "steps": cfg.max_steps, "resumed_from": resume,
+            "quantization": tuning.quantization(cfg), "peak_memory_mb": round(models.peak_memory_mb(), 1),
             "final_loss": curve[-1]["loss"] if curve else None, "first_loss": curve[0]["loss"] if curve else None,
             "final_reward_accuracy": curve[-1]["rewards/accuracies"] if curve else None, "curve": curve}
 
@@ -125,7 +128,10 @@ def stage(cfg) -> tuple[dict, list[dict]]:
     tok = models.load_tokenizer(models.LOCAL)
     adapter, all_pairs, metrics, curve = "models/sft", [], {}, []
     for rnd in range(1, cfg.rounds + 1):
-        policy = models.load_model(models.LOCAL, adapter=adapter).merge_and_unload()
+        quantized = tuning.quantization(cfg) == "nf4-4bit"
+        policy = models.load_model(models.LOCAL, adapter=adapter, load_in_4bit=quantized)
+        if not quantized:
+            policy = policy.merge_and_unload()  # same outputs, faster sampling (merging into nf4 would round)
         samples, sampled = sample(cfg, policy, tok, items, seed=cfg.seed + 1000 * rnd)
         del policy
         pairs, counts = make_pairs(items, samples, cfg.gold_fallback)

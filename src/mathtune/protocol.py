@@ -44,10 +44,19 @@ IR_PUZZLE_PROMPT = (
 # --- one-shot demonstration (mining's filter): the demo's exchange, then the question
 ONE_SHOT_PROMPT = "Example:\n{demo_prompt}\n{demo_completion}\n\nNow you:\n{prompt}"
 
+# --- error keyphrases written by an instructor model (mining.instructor = a HF id or path): the
+# paper's GPT-4o role. Its reply is parsed by mining.parse_keyphrases (comma/semicolon/line separated).
+INSTRUCTOR_PROMPT = (
+    "A student answered a math problem wrongly.\nProblem: {question}\nCorrect solution: {gold}\n"
+    "Student's answer: {output}\nDescribe the student's error in 2 to 4 short keyphrases, "
+    "separated by commas. Reply with the keyphrases only."
+)
+
 # --- stop strings: generation is cut at the first of these (after EOS)
 STOP = {
     "gsm8k": ["\n\n", "Question:", "<|user|>"],
     "puzzles": ["\n", "<|user|>"],
+    "instructor": ["\n\n"],
 }
 
 # --- answer extraction, as lm-evaluation-harness's gsm8k task
@@ -57,4 +66,4 @@ GSM8K_IGNORE = [",", "$"]  # stripped before comparison, as is a trailing "."
 
 # --- generation settings (the stages' params pick max_new_tokens / batch size; these are the fixed parts)
 GREEDY = {"do_sample": False}
-MAX_NEW_TOKENS = {"gsm8k": 256, "puzzles": 64}
+MAX_NEW_TOKENS = {"gsm8k": 256, "puzzles": 64, "instructor": 48}
