@@ -66,3 +66,24 @@ def test_synthesised_puzzles_never_hit_a_test_key():
     assert all(m is None for m in made)  # every candidate collided with a "test" key and was dropped
     made = [mining.synth_puzzle(case, random.Random(j), "+-*/", set()) for j in range(20)]
     assert all(puzzles.verify(m["numbers"], m["target"], m["completion"]) for m in made if m)
+
+
+def test_instructor_replies_parse_into_short_keyphrases():
+    assert mining.parse_keyphrases("1. Arithmetic slip, missing step;\n- \"wrong operation\".") == [
+        "arithmetic slip", "missing step", "wrong operation"]
+    assert mining.parse_keyphrases("  ") == []
+    assert mining.parse_keyphrases("The student's error is in the calculation of the total.") == [
+        "the calculation of the total"]
+    long = "the student did not read the question carefully and then computed the wrong total of all the clips sold"
+    assert mining.parse_keyphrases(f"{long}, unit error, unit error") == ["unit error"]
+
+
+def test_an_instructor_model_writes_keyphrases_or_the_rules_remain(tiny_model):
+    cases = [{"item": {**ITEM, "prompt": gsm8k.load(REPO / "data/gsm8k/train.jsonl")[0]["prompt"]},
+              "output": "#### 24", "keyphrases": ["missing reasoning step"]},
+             {"item": {**PUZZLE, "prompt": "P", "completion": "58-51=7, 6-7=-1, 3*-1=-3, -3+7=4"},
+              "output": "58-51=7", "keyphrases": ["number left unused"]}]
+    phrases, stats = mining.instructor_keyphrases(tiny_model, cases, batch_size=2)
+    assert len(phrases) == 2 and all(p and all(isinstance(x, str) and x for x in p) for p in phrases)
+    fallback = stats["instructor/fallback_to_rules"]
+    assert [p == c["keyphrases"] for p, c in zip(phrases, cases)].count(True) >= fallback

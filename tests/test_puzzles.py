@@ -70,21 +70,21 @@ def test_generated_puzzles_verify_and_mutations_fail(seed, n, hi):
 
 def _cfg(**kw):
     base = dict(seed=3, ops="+-*/", train_size=3000, train_n_min=3, train_n_max=4, value_min=1, value_max=20,
-                test_size=50, ood_value_max=60, ood_n=5, workers=1)
+                test_size=50, ood_value_max=60, ood_n=5, corpus_size=400, workers=1)
     return types.SimpleNamespace(**{**base, **kw})
 
 
 def test_same_seed_same_bytes_with_one_and_two_workers(tmp_path):
     puzzles.synthesize(_cfg(workers=1), tmp_path / "a")
     puzzles.synthesize(_cfg(workers=2), tmp_path / "b")
-    for name in ("train", "in_domain", "ood_range", "ood_components"):
+    for name in ("corpus", "train", "in_domain", "ood_range", "ood_components"):
         assert (tmp_path / "a" / f"{name}.jsonl").read_bytes() == (tmp_path / "b" / f"{name}.jsonl").read_bytes()
 
 
 def test_splits_are_disjoint_unique_and_have_their_ranges(tmp_path):
     metrics = puzzles.synthesize(_cfg(), tmp_path)
     keys = {}
-    for name in ("train", "in_domain", "ood_range", "ood_components"):
+    for name in ("corpus", "train", "in_domain", "ood_range", "ood_components"):
         rows = io.read_jsonl(tmp_path / f"{name}.jsonl")
         keys[name] = [(tuple(r["numbers"]), r["target"]) for r in rows]
         assert len(set(keys[name])) == len(rows) == metrics[f"{name}/count"]
@@ -95,7 +95,16 @@ def test_splits_are_disjoint_unique_and_have_their_ranges(tmp_path):
                 assert not set(keys[a]) & set(keys[b]), (a, b)
     assert all(21 <= v <= 60 for k in keys["ood_range"] for v in k[0])
     assert all(len(k[0]) == 5 for k in keys["ood_components"])
-    assert all(3 <= len(k[0]) <= 4 and max(k[0]) <= 20 for k in keys["train"] + keys["in_domain"])
+    assert all(3 <= len(k[0]) <= 4 and max(k[0]) <= 20 for k in keys["train"] + keys["in_domain"] + keys["corpus"])
+
+
+def test_the_base_corpus_does_not_depend_on_the_train_size(tmp_path):
+    puzzles.synthesize(_cfg(train_size=500), tmp_path / "small")
+    puzzles.synthesize(_cfg(train_size=3000), tmp_path / "large")
+    for name in ("corpus", "in_domain", "ood_range", "ood_components"):
+        assert (tmp_path / "small" / f"{name}.jsonl").read_bytes() == (tmp_path / "large" / f"{name}.jsonl").read_bytes()
+    small = (tmp_path / "small/train.jsonl").read_text().splitlines()
+    assert (tmp_path / "large/train.jsonl").read_text().splitlines()[:500] == small  # train grows as a prefix
 
 
 def test_bad_params_are_named(tmp_path):

@@ -5,7 +5,8 @@ the GPU user's path), or `local`, the embedded default built here without any do
 1. a byte-level BPE tokenizer trained with `tokenizers` on the project's corpus, each digit its own
    token, with special tokens and a chat template (protocol.py);
 2. a small Llama (LlamaConfig) pre-trained from scratch with transformers' Trainer on a math corpus:
-   GSM8K train solutions and puzzle traces from the puzzles stage, each rendered as one chat turn
+   GSM8K train solutions and the puzzles stage's `corpus` split (disjoint from the fine-tuning
+   train split), each rendered as one chat turn
    so that the base model already answers in the protocol's format.
 Run with `dvc repro base`; `build(cfg, gsm8k_items, puzzle_items, out_dir)` does the work.
 """
@@ -103,8 +104,8 @@ def build(cfg, items: list[dict], out_dir) -> dict:
 
 
 def stage(cfg) -> dict:
-    """`dvc repro base`: models/base from the first corpus_gsm8k GSM8K train solutions + corpus_puzzles traces."""
+    """`dvc repro base`: models/base from the first corpus_gsm8k GSM8K train solutions + the puzzle corpus."""
     from mathtune import gsm8k
     items = gsm8k.load(io.path("data/gsm8k/train.jsonl"))[:cfg.corpus_gsm8k]
-    items += io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("prompt", "completion"))[:cfg.corpus_puzzles]
+    items += io.read_jsonl(io.path("data/puzzles/corpus.jsonl"), required=("prompt", "completion"))
     return build(cfg, items, io.path(models.BASE_DIR))

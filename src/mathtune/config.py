@@ -31,6 +31,7 @@ class Puzzles:
     test_size: int
     ood_value_max: int
     ood_n: int
+    corpus_size: int
     workers: int
 
 
@@ -53,7 +54,6 @@ class Base:
     intermediate_size: int
     seq_len: int
     corpus_gsm8k: int
-    corpus_puzzles: int
     max_steps: int
     batch_size: int
     learning_rate: float

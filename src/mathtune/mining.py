@@ -75,12 +75,21 @@ def gsm8k_keyphrases(item: dict, output: str) -> list[str]:
     return phrases or ["wrong final answer"]
 
 
+_LEAD_IN = re.compile(r"^(?:the )?(?:student'?s? )?(?:main )?(?:error|mistake)s? (?:is|was|are|were)(?: in| that)?\s*"
+                      r"|^(?:keyphrases?|answer)\s*:\s*")
+
+
 def parse_keyphrases(reply: str) -> list[str]:
-    """An instructor's reply as at most 5 short lowercase phrases (bullets, numbering, quotes dropped)."""
+    """An instructor's reply as at most 5 short lowercase phrases.
+
+    Bullets, numbering, quotes and lead-ins such as "The student's error is in" are dropped (a small
+    instructor often answers with one sentence); a part longer than 16 words is not a keyphrase.
+    """
     phrases = []
     for part in re.split(r"[,;\n]+", reply):
         part = re.sub(r"^\s*(?:[-*\u2022]|\d+[.)])\s*", "", part).strip().strip("\"'.").lower()
-        if part and len(part.split()) <= 8 and part not in phrases:
+        part = _LEAD_IN.sub("", part).strip()
+        if part and len(part.split()) <= 16 and part not in phrases:
             phrases.append(part)
     return phrases[:5]
 

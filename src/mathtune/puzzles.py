@@ -6,9 +6,11 @@ Negative intermediates are allowed; `/` only when exact. The paper's example:
 `verify([3, 6, 7, 51, 58], 4, "58-51=7, 6-7=-1, 3*-1=-3, -3+7=4")` is True.
 
 Pure Python (no torch): model output is only ever a string here, parsed by regex, never eval'd.
-Run the stage with `dvc repro puzzles`; `synthesize(cfg, out_dir)` writes the four splits:
+Run the stage with `dvc repro puzzles`; `synthesize(cfg, out_dir)` writes five splits:
 
-    train           N in [train_n_min, train_n_max], values in [value_min, value_max]
+    corpus          the base model's pre-training traces (corpus_size); train's distribution
+    train           the fine-tuning set (SFT, dual, mining, DPO): train's distribution, disjoint
+                    from corpus, so a train-size sweep measures new puzzles and leaves the base alone
     in_domain       same distribution as train, disjoint from it
     ood_range       same N, values in [value_max + 1, ood_value_max]
     ood_components  N = ood_n (more integers than train has), train's values
@@ -176,11 +178,16 @@ def _chunk(args) -> list[tuple[tuple, str]]:
 
 
 def splits(cfg) -> list[Split]:
-    """Test sets first: they claim their puzzles, and train skips every test key."""
+    """Test sets first: they claim their puzzles; then corpus, then train, each skipping all before it.
+
+    The order makes corpus independent of train_size (and the tests of both): with per-item RNG, a
+    split's bytes depend only on the splits before it.
+    """
     return [
         Split("in_domain", cfg.test_size, cfg.train_n_min, cfg.train_n_max, cfg.value_min, cfg.value_max),
         Split("ood_range", cfg.test_size, cfg.train_n_min, cfg.train_n_max, cfg.value_max + 1, cfg.ood_value_max),
         Split("ood_components", cfg.test_size, cfg.ood_n, cfg.ood_n, cfg.value_min, cfg.value_max),
+        Split("corpus", cfg.corpus_size, cfg.train_n_min, cfg.train_n_max, cfg.value_min, cfg.value_max),
         Split("train", cfg.train_size, cfg.train_n_min, cfg.train_n_max, cfg.value_min, cfg.value_max),
     ]
 
@@ -214,7 +221,7 @@ def _write_split(split: Split, cfg, seen: set, pool, target: Path, chunk: int) -
 
 
 def synthesize(cfg, out_dir: str | Path) -> dict:
-    """Write train + the three test sets as JSONL under out_dir; returns metrics."""
+    """Write corpus, train and the three test sets as JSONL under out_dir; returns metrics."""
     if any(ch not in "+-*/" for ch in cfg.ops) or not cfg.ops:
         raise ValueError(f"params puzzles.ops: expected a subset of '+-*/', got {cfg.ops!r}")
     if cfg.ood_n <= cfg.train_n_max:
@@ -242,7 +249,7 @@ def synthesize(cfg, out_dir: str | Path) -> dict:
 
 
 def stage(cfg) -> dict:
-    """`dvc repro puzzles`: write data/puzzles/{train,in_domain,ood_range,ood_components}.jsonl."""
+    """`dvc repro puzzles`: write data/puzzles/{corpus,train,in_domain,ood_range,ood_components}.jsonl."""
     return synthesize(cfg, io.path("data/puzzles"))
 
 
