@@ -105,7 +105,7 @@ def test_dvc_repro_runs_all_seven_stages_end_to_end(tmp_path):
     for f in ["data/puzzles/train.jsonl", "data/puzzles/ood_components.jsonl", "data/dual/irsp.jsonl",
               "data/dual/ir.jsonl", "models/base/config.json", "models/base/tokenizer.json",
               "data/mining/error_types.csv", "data/mining/targeted.jsonl", "models/sft/adapter_config.json",
-              "data/dpo/pairs.jsonl", "models/dpo/adapter_config.json", "plots/base/loss.csv",
+              "data/dpo/pairs.jsonl", "models/dpo/adapter_config.json", "plots/base/loss.csv", "plots/evaluate/scaling.csv",
               "reports/figures/evaluate/scores.png", "reports/figures/puzzles/distributions_n_x.png"]:
         assert (tmp_path / f).is_file(), f
     for model in ("base", "sft", "dpo"):

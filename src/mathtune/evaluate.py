@@ -119,6 +119,19 @@ def run(cfg, out_dir) -> dict:
     return metrics
 
 
+def scaling_row(metrics: dict) -> dict:
+    """The data-scaling point of this run: train-set size and the fine-tuned model's pass@1 per test set.
+
+    One row per run in plots/evaluate/scaling.csv; `dvc plots diff <experiments>` (dvc.yaml's
+    top-level `puzzles_scaling` plot) draws a train_size sweep from it.
+    """
+    model = next(m for m in ("dpo", "sft", "base") if f"{m}/puzzles/in_domain/pass@1" in metrics)
+    with open(io.path("data/puzzles/train.jsonl"), "rb") as f:
+        train_size = sum(1 for _ in f)
+    return {"train_size": train_size, "model": model,
+            **{name: metrics[f"{model}/puzzles/{name}/pass@1"] for name in PUZZLE_SETS}}
+
+
 def stage(cfg) -> dict:
     """`dvc repro evaluate`: predictions under data/predictions/ and flat metrics."""
     return run(cfg, io.path("data/predictions"))

@@ -100,7 +100,7 @@ def puzzles_scaling(rows: list[dict]) -> Path:
             for r in rows for t, v in _scores(r, "sft").items() if t in SETS and v is not None]
     df = pd.DataFrame(data, columns=["train_size", "test set", "pass@1", "run"])
     sizes = sorted(set(df["train_size"].dropna()))
-    missing = [] if len(sizes) >= 3 else [f"dvc exp run -S puzzles.train_size={n}" for n in (20000, 300000)
+    missing = [] if len(sizes) >= 3 else [f"dvc exp run -S puzzles.train_size={n}" for n in (10000, 30000, 100000)
                                           if n not in sizes]
     return _figure(df, "puzzles_scaling", lambda d, ax: (
         sns.lineplot(d, x="train_size", y="pass@1", hue="test set", marker="o", ax=ax), ax.set_xscale("log"),
