@@ -95,7 +95,15 @@ def _scores(row: dict, model: str) -> dict:
     return s
 
 
+def varying(rows: list[dict], *keys: str) -> list[dict]:
+    """The runs whose params differ from the workspace's (rows[0]) only in `keys`: one sweep's points."""
+    ws = rows[0]["params"] if rows else {}
+    return [r for r in rows if all(r["params"].get(k) == v for k, v in ws.items() if k not in keys)
+            and all(k in ws or k in keys for k in r["params"])]
+
+
 def puzzles_scaling(rows: list[dict]) -> Path:
+    rows = varying(rows, "puzzles.train_size")
     data = [{"train_size": r["params"].get("puzzles.train_size"), "test set": t, "pass@1": v, "run": r["name"]}
             for r in rows for t, v in _scores(r, "sft").items() if t in SETS and v is not None]
     df = pd.DataFrame(data, columns=["train_size", "test set", "pass@1", "run"])
@@ -133,6 +141,7 @@ def _arm(p: dict) -> str | None:
 
 
 def dual_ablation(rows: list[dict]) -> Path:
+    rows = varying(rows, "sft.mix.irsp", "sft.mix.ir")
     data = [{"arm": _arm(r["params"]), "test set": t, "score": v, "run": r["name"]}
             for r in rows if "sft.mix.irsp" in r["params"] for t, v in _scores(r, "sft").items() if v is not None]
     df = pd.DataFrame(data, columns=["arm", "test set", "score", "run"]).drop_duplicates(["arm", "test set"], keep="first")
@@ -158,16 +167,19 @@ def dpo_stages(rows: list[dict]) -> Path:
 def mining(rows: list[dict]) -> Path:
     f = io.path("data/mining/error_types.csv")
     types = pd.read_csv(f) if f.is_file() else pd.DataFrame(columns=["round", "name", "size"])
-    acc = [{"mined data": "with" if r["params"].get("sft.mix.mining", 0) > 0 else "without", "test set": t,
-            "score": v, "run": r["name"]} for r in rows if "sft.mix.mining" in r["params"]
-           for t, v in _scores(r, "sft").items() if v is not None]
-    acc = pd.DataFrame(acc, columns=["mined data", "test set", "score", "run"]).drop_duplicates(
-        ["mined data", "test set"], keep="first")
+    # every run that differs from the workspace only in mining params or the mined data's SFT weight,
+    # labelled with how many mined items its SFT mix held
+    mining_keys = [k for r in rows for k in r["params"] if k.startswith("mining.")] + ["sft.mix.mining"]
+    acc = [{"run": f"{r['name']} ({'with' if r['params'].get('sft.mix.mining', 0) > 0 else 'without'} mined data, "
+                   f"{int(r['metrics'].get('sft.mix/mining', 0) or 0)} items)",
+            "mined data": "with" if r["params"].get("sft.mix.mining", 0) > 0 else "without", "test set": t, "score": v}
+           for r in varying(rows, *mining_keys) for t, v in _scores(r, "sft").items() if v is not None]
+    acc = pd.DataFrame(acc, columns=["run", "mined data", "test set", "score"])
     missing = [] if set(acc["mined data"]) == {"with", "without"} else ["dvc exp run -S sft.mix.mining=0"]
     io.write_text(io.path("reports/figures/paper/mining_types.csv"), types.to_csv(index=False))
 
     def draw(d, ax):
-        sns.barplot(d, x="test set", y="score", hue="mined data", ax=ax)
+        sns.barplot(d, x="test set", y="score", hue="run", ax=ax)
         ax.set_title("2505.22591 analogue: SFT with vs without mined data")
     out = _figure(acc, "mining_accuracy", draw, missing)
     fig, ax = plt.subplots(figsize=(8, 0.6 + 0.4 * max(1, len(types))))
