@@ -40,8 +40,12 @@ def _flat(d: dict, pre: str = "") -> dict:
 def experiments() -> list[dict]:
     """One row per run DVC knows: name, rev, flat params ('sft.mix.irsp') and flat metrics ('evaluate.sft/...')."""
     dvc = Path(sys.executable).parent / "dvc"  # the project's own dvc, also when PATH lacks .venv/bin
-    out = subprocess.run([str(dvc) if dvc.exists() else "dvc", "exp", "show", "--json"], cwd=io.root(),
-                         capture_output=True, text=True)
+    # experiments hang off the commit that holds their baseline dvc.lock, which may be older than HEAD
+    # (commits that touch only docs or figures code do not re-run anything)
+    lock_rev = subprocess.run(["git", "log", "-1", "--format=%H", "--", "dvc.lock"], cwd=io.root(),
+                              capture_output=True, text=True).stdout.strip()
+    out = subprocess.run([str(dvc) if dvc.exists() else "dvc", "exp", "show", "--json",
+                          *(["--rev", lock_rev] if lock_rev else [])], cwd=io.root(), capture_output=True, text=True)
     runs = json.loads(out.stdout) if out.returncode == 0 and out.stdout.strip() else []
     rows = []
 
