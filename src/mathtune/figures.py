@@ -4,6 +4,8 @@ Reads `dvc exp show --json` (the workspace, its commit and every experiment) plu
 draws the analogue of each seed paper's headline result under reports/figures/paper/, a CSV beside
 each; then writes reports/results.md and the README's results block from the same numbers. A figure
 whose experiments are missing is drawn from what exists and names the `dvc exp run` to add.
+With two or more train sizes it also has DVC render the sweep (`dvc plots diff`, dvc.yaml's
+`puzzles_scaling` plot of plots/evaluate/scaling.csv) into reports/figures/paper/dvc_scaling/.
 Trains nothing: seconds after `dvc repro`.
 """
 from __future__ import annotations
@@ -119,6 +121,18 @@ def puzzles_scaling(rows: list[dict]) -> Path:
         ax.set_title("2406.02100 analogue: SFT pass@1 vs puzzle train size")), missing)
 
 
+def dvc_scaling(rows: list[dict]) -> Path | None:
+    """DVC's own rendering of the sweep: `dvc plots diff <runs> --targets puzzles_scaling` (dvc.yaml)."""
+    names = [r["name"] for r in varying(rows, "puzzles.train_size")]
+    if len(names) < 2:
+        return None
+    dvc = Path(sys.executable).parent / "dvc"
+    out = io.path("reports/figures/paper/dvc_scaling")
+    run = subprocess.run([str(dvc) if dvc.exists() else "dvc", "plots", "diff", *names, "--targets", "puzzles_scaling",
+                          "-o", str(out)], cwd=io.root(), capture_output=True, text=True)
+    return out / "index.html" if run.returncode == 0 else None
+
+
 def puzzles_extrapolation() -> Path:
     """pass@1 against N, from the workspace's predictions joined with the test puzzles."""
     rows = []
@@ -232,6 +246,7 @@ def results_table(rows: list[dict]) -> str:
 def main() -> list[Path]:
     rows = experiments()
     out = [puzzles_scaling(rows), puzzles_extrapolation(), dual_ablation(rows), dpo_stages(rows), mining(rows)]
+    out += [p for p in [dvc_scaling(rows)] if p]
     table = results_table(rows)
     io.write_text(io.path("reports/results.md"), table)
     readme = io.path("README.md")
