@@ -214,16 +214,21 @@ def results_table(rows: list[dict]) -> str:
     """Markdown: every number with its model, data sizes, protocol, machine and commit."""
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=io.root(), capture_output=True,
                             text=True).stdout.strip() or "(no git)"
-    lines = ["| run | rev | model | test set | base | SFT | DPO | paper |", "|---|---|---|---|---|---|---|---|"]
+    lock_rev = subprocess.run(["git", "log", "-1", "--format=%h", "--", "dvc.lock"], cwd=io.root(),
+                              capture_output=True, text=True).stdout.strip()
+    lines = ["| run | rev | params changed | model | test set | base | SFT | DPO | paper |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    ws_params = rows[0]["params"] if rows else {}
     for r in rows:
         p, m = r["params"], r["metrics"]
+        changed = ", ".join(f"`{k}={v}`" for k, v in sorted(p.items()) if ws_params.get(k) != v) or "—"
         model = (f"local Llama {m.get('base.parameters', 0) / 1e6:.1f}M" if p.get("base.model", "local") == "local"
                  else p.get("base.model"))
         for t in ["gsm8k"] + SETS:
             cells = [_scores(r, k).get(t) for k in ("base", "sft", "dpo")]
             paper = f"{PAPER_PUZZLES[t]:.2f} (3B, 100M puzzles)" if t in SETS else "—"
-            rev = commit if r["name"] == "workspace" or not r["rev"] else r["rev"]
-            lines.append(f"| {r['name']} | {rev} | {model} | {t} | " +
+            rev = (lock_rev or commit) if r["name"] == "workspace" or not r["rev"] else r["rev"]
+            lines.append(f"| {r['name']} | {rev} | {changed} | {model} | {t} | " +
                          " | ".join("—" if c is None else f"{c:.3f}" for c in cells) + f" | {paper} |")
     ws = rows[0]["metrics"]
     p = rows[0]["params"]
@@ -238,8 +243,9 @@ def results_table(rows: list[dict]) -> str:
              f"GSM8K train 7,473.",
              f"- Machine: {ws.get('evaluate.env.device', '?')}; torch {ws.get('evaluate.env.torch', '?')}, "
              f"transformers {ws.get('evaluate.env.transformers', '?')}, trl {ws.get('evaluate.env.trl', '?')}.",
-             f"- Commit: {commit}; dvc.lock {'modified since the commit' if lock else 'as committed'}. "
-             f"`workspace` = the current dvc.lock; other rows are DVC experiments (`dvc exp show`)."]
+             f"- Commit: {commit} (dvc.lock last committed in {lock_rev or '?'}); dvc.lock "
+             f"{'modified since the commit' if lock else 'as committed'}. `workspace` = the current dvc.lock; other "
+             f"rows are DVC experiments on it (`dvc exp show`), their rev the experiment's commit."]
     return "\n".join(lines + [""] + notes) + "\n"
 
 
