@@ -50,7 +50,8 @@ def test_changed_params_do_not_resume_a_stale_checkpoint(repo):
     from mathtune import models
     assert models.resumable("sft", {"params": {"lr": 1}}) is None
     (models.checkpoint_dir("sft") / "checkpoint-4").mkdir()
-    (models.checkpoint_dir("sft") / "checkpoint-4" / "trainer_state.json").write_text("{}")
+    for name in ("trainer_state.json", "optimizer.pt", "scheduler.pt", "adapter_model.safetensors"):
+        (models.checkpoint_dir("sft") / "checkpoint-4" / name).write_text("{}")
     assert models.resumable("sft", {"params": {"lr": 1}}).endswith("checkpoint-4")
     assert models.resumable("sft", {"params": {"lr": 2}}) is None
     assert not (models.checkpoint_dir("sft") / "checkpoint-4").exists()
@@ -74,3 +75,14 @@ def test_an_empty_gsm8k_file_is_named(tmp_path):
     (tmp_path / "g.jsonl").write_text('{"question": "q"}\n')
     with pytest.raises(ValueError, match=r"g\.jsonl:1: missing field\(s\) answer"):
         gsm8k.load(tmp_path / "g.jsonl")
+
+
+def test_resume_skips_a_checkpoint_a_kill_cut_short(tmp_path):
+    from mathtune import models
+    full = {"trainer_state.json", "optimizer.pt", "scheduler.pt", "adapter_model.safetensors", "rng_state.pth"}
+    for step, names in ((4, full), (8, full - {"trainer_state.json"}), (12, full - {"adapter_model.safetensors"})):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        for n in names:
+            (tmp_path / f"checkpoint-{step}" / n).write_text("x")
+    assert models.complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-4")
+    assert models.complete_checkpoint(tmp_path / "none") is None

@@ -81,7 +81,7 @@ def make_trainer(cfg, pairs: list[dict], adapter: str = "models/sft", base: str 
     args = DPOConfig(output_dir=str(models.checkpoint_dir("dpo")), beta=cfg.beta,
                      loss_type=[t.strip() for t in cfg.loss_type.split(",")], learning_rate=cfg.learning_rate,
                      max_steps=cfg.max_steps, per_device_train_batch_size=cfg.per_device_train_batch_size, logging_steps=1,
-                     save_steps=cfg.save_steps, save_total_limit=1, report_to=[], seed=cfg.seed, data_seed=cfg.seed,
+                     save_steps=cfg.save_steps, save_total_limit=2, report_to=[], seed=cfg.seed, data_seed=cfg.seed,
                      use_cpu=not on_cuda, bf16=on_cuda, gradient_checkpointing=False, dataloader_num_workers=0,
                      max_length=512)
     return DPOTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer)

@@ -42,12 +42,11 @@ def _flat(d: dict, pre: str = "") -> dict:
 def experiments() -> list[dict]:
     """One row per run DVC knows: name, rev, flat params ('sft.mix.irsp') and flat metrics ('evaluate.sft/...')."""
     dvc = Path(sys.executable).parent / "dvc"  # the project's own dvc, also when PATH lacks .venv/bin
-    # experiments hang off the commit that holds their baseline dvc.lock, which may be older than HEAD
-    # (commits that touch only docs or figures code do not re-run anything)
-    lock_rev = subprocess.run(["git", "log", "-1", "--format=%H", "--", "dvc.lock"], cwd=io.root(),
-                              capture_output=True, text=True).stdout.strip()
-    out = subprocess.run([str(dvc) if dvc.exists() else "dvc", "exp", "show", "--json",
-                          *(["--rev", lock_rev] if lock_rev else [])], cwd=io.root(), capture_output=True, text=True)
+    # experiments hang off the commit whose dvc.lock they started from, which may be older than HEAD
+    # (later commits may touch only docs or code that changes no output): look 20 commits back, and
+    # keep the workspace and the experiments, not the commits themselves (old results live there)
+    out = subprocess.run([str(dvc) if dvc.exists() else "dvc", "exp", "show", "--json", "-n", "20"],
+                         cwd=io.root(), capture_output=True, text=True)
     runs = json.loads(out.stdout) if out.returncode == 0 and out.stdout.strip() else []
     rows = []
 
@@ -61,7 +60,8 @@ def experiments() -> list[dict]:
             rows.append({"name": name, "rev": rev.get("rev", "")[:10], "params": params, "metrics": metrics})
 
     for run in runs:
-        add(run, "workspace" if run.get("rev") == "workspace" else (run.get("name") or run.get("rev", "")[:10]))
+        if run.get("rev") == "workspace":
+            add(run, "workspace")
         for exp in run.get("experiments") or []:
             add(exp["revs"][0], exp.get("name") or exp["revs"][0].get("rev", "")[:10])
     if not rows:  # no git/DVC history: the workspace's metrics files alone

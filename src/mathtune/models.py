@@ -21,7 +21,6 @@ import numpy as np
 import torch
 from peft import LoraConfig, PeftModel, prepare_model_for_kbit_training
 from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
-from transformers.trainer_utils import get_last_checkpoint
 
 from mathtune import io, protocol
 
@@ -138,12 +137,29 @@ def checkpoint_dir(stage: str) -> Path:
     return io.path(f"checkpoints/{stage}")
 
 
+def complete_checkpoint(folder: Path) -> str | None:
+    """The newest checkpoint-N under folder that a kill did not cut short, else None.
+
+    Trainer writes trainer_state.json last, and rotating old checkpoints deletes files one by one, so
+    a folder counts only with its state, weights, optimizer and scheduler all present (a kill during
+    a save or a rotation leaves one of them missing).
+    """
+    def step(p: Path) -> int:
+        return int(p.name.split("-")[-1]) if p.name.split("-")[-1].isdigit() else -1
+    for ckpt in sorted(folder.glob("checkpoint-*"), key=step, reverse=True):
+        files = {f.name for f in ckpt.iterdir()} if ckpt.is_dir() else set()
+        weights = files & {"adapter_model.safetensors", "model.safetensors", "adapter_model.bin", "pytorch_model.bin"}
+        if weights and {"trainer_state.json", "optimizer.pt", "scheduler.pt"} <= files:
+            return str(ckpt)
+    return None
+
+
 def resumable(stage: str, fingerprint: dict) -> str | None:
     """The last checkpoint of an interrupted run with the same params and inputs, else None (and a clean dir)."""
     folder = checkpoint_dir(stage)
     stamp = folder / "fingerprint.json"
     if folder.is_dir() and stamp.is_file() and json.loads(stamp.read_text()) == fingerprint:
-        return get_last_checkpoint(str(folder))
+        return complete_checkpoint(folder)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     io.write_json(stamp, fingerprint)

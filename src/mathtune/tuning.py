@@ -63,7 +63,8 @@ def sft_trainer(cfg, records: list[dict], base: str = models.LOCAL, stage: str =
     args = SFTConfig(output_dir=str(models.checkpoint_dir(stage)), max_steps=cfg.max_steps,
                      per_device_train_batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
                      lr_scheduler_type="cosine", warmup_steps=max(1, cfg.max_steps // 20),
-                     logging_steps=max(1, cfg.max_steps // 50), save_steps=cfg.save_steps, save_total_limit=1,
+                     # two checkpoints kept: a kill while the newer one is written leaves the older complete
+                     logging_steps=max(1, cfg.max_steps // 50), save_steps=cfg.save_steps, save_total_limit=2,
                      max_length=cfg.max_length, report_to=[], seed=cfg.seed, data_seed=cfg.seed,
                      use_cpu=not on_cuda, bf16=on_cuda, gradient_checkpointing=False, dataloader_num_workers=0,
                      include_num_input_tokens_seen="non_padding", train_sampling_strategy="group_by_length")
