@@ -39,13 +39,18 @@ def _flat(d: dict, pre: str = "") -> dict:
     return out
 
 
+def _dvc() -> str:
+    """The project's own dvc, also when PATH lacks .venv/bin."""
+    dvc = Path(sys.executable).parent / "dvc"
+    return str(dvc) if dvc.exists() else "dvc"
+
+
 def experiments() -> list[dict]:
     """One row per run DVC knows: name, rev, flat params ('sft.mix.irsp') and flat metrics ('evaluate.sft/...')."""
-    dvc = Path(sys.executable).parent / "dvc"  # the project's own dvc, also when PATH lacks .venv/bin
     # experiments hang off the commit whose dvc.lock they started from, which may be older than HEAD
     # (later commits may touch only docs or code that changes no output): look 20 commits back, and
     # keep the workspace and the experiments, not the commits themselves (old results live there)
-    out = subprocess.run([str(dvc) if dvc.exists() else "dvc", "exp", "show", "--json", "-n", "20"],
+    out = subprocess.run([_dvc(), "exp", "show", "--json", "-n", "20"],
                          cwd=io.root(), capture_output=True, text=True)
     runs = json.loads(out.stdout) if out.returncode == 0 and out.stdout.strip() else []
     rows = []
@@ -126,9 +131,8 @@ def dvc_scaling(rows: list[dict]) -> Path | None:
     names = [r["name"] for r in varying(rows, "puzzles.train_size")]
     if len(names) < 2:
         return None
-    dvc = Path(sys.executable).parent / "dvc"
     out = io.path("reports/figures/paper/dvc_scaling")
-    run = subprocess.run([str(dvc) if dvc.exists() else "dvc", "plots", "diff", *names, "--targets", "puzzles_scaling",
+    run = subprocess.run([_dvc(), "plots", "diff", *names, "--targets", "puzzles_scaling",
                           "-o", str(out)], cwd=io.root(), capture_output=True, text=True)
     return out / "index.html" if run.returncode == 0 else None
 

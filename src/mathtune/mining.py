@@ -104,8 +104,9 @@ def instructor_keyphrases(name: str, cases: list[dict], batch_size: int) -> tupl
     replies, st = generation.generate(model, tok, prompts, batch_size=batch_size,
                                       max_new_tokens=protocol.MAX_NEW_TOKENS["instructor"],
                                       stop=protocol.STOP["instructor"], desc="mining/instructor")
-    phrases = [parse_keyphrases(r) or c["keyphrases"] for r, c in zip(replies, cases)]
-    fallback = sum(not parse_keyphrases(r) for r in replies)
+    parsed = [parse_keyphrases(r) for r in replies]
+    phrases = [p or c["keyphrases"] for p, c in zip(parsed, cases)]
+    fallback = sum(not p for p in parsed)
     return phrases, {"instructor/tokens_per_s": st["tokens_per_s"], "instructor/fallback_to_rules": fallback}
 
 
