@@ -27,7 +27,7 @@ test-fast: setup
 
 lab: setup
 	$(BIN)/python -m ipykernel install --user --name mathtune --display-name "Python 3 (mathtune)"
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --notebook-dir="$(CURDIR)"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --notebook-dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # the four papers' headline figures + README results tables, from the cache (trains nothing)
 figures: setup
