@@ -76,6 +76,21 @@ def test_instructor_replies_parse_into_short_keyphrases():
         "the calculation of the total"]
     long = "the student did not read the question carefully and then computed the wrong total of all the clips sold"
     assert mining.parse_keyphrases(f"{long}, unit error, unit error") == ["unit error"]
+    # SmolLM2-135M's replies on the default run echoed the instruction (measured): not a keyphrase
+    assert mining.parse_keyphrases("The student's error in 2 to 4 short keyphrases is: the multiplication of 17 by 13"
+                                   ) == ["the multiplication of 17 by 13"]
+    assert mining.parse_keyphrases("Describe the student's error in 2 to 4 short keyphrases") == []
+    assert mining.parse_keyphrases("Keyphrases: wrong total, separated by commas") == ["wrong total"]
+
+
+def test_one_shot_probe_is_the_demo_as_an_earlier_turn_of_the_chat(tiny_model):
+    from mathtune import models
+    demo = {"prompt": "Use each of the integers 1, 2 exactly once with + - * / to make 3.", "completion": "1+2=3"}
+    case = {"item": {**PUZZLE, "prompt": "Use each of the integers 2, 5 exactly once with + - * / to make 10."}}
+    text = models.chat_prompt(models.load_tokenizer(tiny_model), mining.one_shot(demo, case))
+    assert text == ("<|user|>\nUse each of the integers 1, 2 exactly once with + - * / to make 3.\n"
+                    "<|assistant|>\n1+2=3<|eos|>\n"
+                    "<|user|>\nUse each of the integers 2, 5 exactly once with + - * / to make 10.\n<|assistant|>\n")
 
 
 def test_an_instructor_model_writes_keyphrases_or_the_rules_remain(tiny_model):

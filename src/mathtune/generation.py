@@ -27,10 +27,10 @@ def cut(text: str, stop) -> str:
 
 
 @torch.inference_mode()
-def generate(model, tokenizer, prompts: list[str], *, max_new_tokens: int, batch_size: int = 16, stop=(),
+def generate(model, tokenizer, prompts: list[str | list[dict]], *, max_new_tokens: int, batch_size: int = 16, stop=(),
              do_sample: bool = False, temperature: float = 1.0, top_p: float = 1.0, seed: int = 0,
              num_return_sequences: int = 1, desc: str = "generate") -> tuple[list[str], dict]:
-    """Completions for `prompts` (raw protocol prompts; the chat template is applied here)."""
+    """Completions for `prompts` (raw protocol prompts or chat message lists; the chat template is applied here)."""
     if not prompts:
         return [], {"tokens": 0, "seconds": 0.0, "tokens_per_s": 0.0}
     tokenizer.padding_side = "left"

@@ -75,21 +75,23 @@ def gsm8k_keyphrases(item: dict, output: str) -> list[str]:
     return phrases or ["wrong final answer"]
 
 
-_LEAD_IN = re.compile(r"^(?:the )?(?:student'?s? )?(?:main )?(?:error|mistake)s? (?:is|was|are|were)(?: in| that)?\s*"
-                      r"|^(?:keyphrases?|answer)\s*:\s*")
+_LEAD_IN = re.compile(r"^(?:the )?(?:student'?s? )?(?:main )?(?:error|mistake)s? (?:is|was|are|were)(?: in| that)?\s*")
+_ECHO = re.compile(r"keyphrase|separated by commas|reply with|^the student'?s? (?:error|answer)")  # the prompt, echoed
 
 
 def parse_keyphrases(reply: str) -> list[str]:
     """An instructor's reply as at most 5 short lowercase phrases.
 
     Bullets, numbering, quotes and lead-ins such as "The student's error is in" are dropped (a small
-    instructor often answers with one sentence); a part longer than 16 words is not a keyphrase.
+    instructor often answers with one sentence); a part longer than 16 words is not a keyphrase, nor
+    is an echo of the instruction ("the student's error in 2 to 4 short keyphrases is:").
     """
     phrases = []
     for part in re.split(r"[,;\n]+", reply):
+        part = part.rsplit(":", 1)[-1]  # "Keyphrases: x", or the instruction echoed before a colon
         part = re.sub(r"^\s*(?:[-*\u2022]|\d+[.)])\s*", "", part).strip().strip("\"'.").lower()
         part = _LEAD_IN.sub("", part).strip()
-        if part and len(part.split()) <= 16 and part not in phrases:
+        if part and len(part.split()) <= 16 and not _ECHO.search(part) and part not in phrases:
             phrases.append(part)
     return phrases[:5]
 
@@ -204,11 +206,9 @@ def renumber(item: dict, rng: random.Random) -> dict | None:
             "question": new_question, "answer": mapping[final]}
 
 
-def one_shot(candidate: dict, case: dict) -> dict:
-    """The bad case's item, prompted with the candidate as a one-shot demonstration."""
-    prompt = protocol.ONE_SHOT_PROMPT.format(demo_prompt=candidate["prompt"], demo_completion=candidate["completion"],
-                                             prompt=case["item"]["prompt"])
-    return {**case["item"], "prompt": prompt}
+def one_shot(candidate: dict, case: dict) -> list[dict]:
+    """The bad case's question as a chat in which the candidate was answered first (the demonstration)."""
+    return protocol.one_shot_messages(candidate["prompt"], candidate["completion"], case["item"]["prompt"])
 
 
 def run(cfg, model, tokenizer, gsm8k_items: list[dict], puzzle_items: list[dict], test_keys: set,
@@ -237,15 +237,14 @@ def run(cfg, model, tokenizer, gsm8k_items: list[dict], puzzle_items: list[dict]
                 cand["id"] = f"mining/r{round_}/{t}/{j}/{case['item']['id']}"
                 cand["round"] = round_
                 candidates.append((t, cand, case))
-    probes = [one_shot(cand, case) for _, cand, case in candidates]
-    kept = [False] * len(probes)
+    kept = [False] * len(candidates)
     for source in ("gsm8k", "puzzles"):
-        idx = [i for i, p in enumerate(probes) if p["source"] == source]
-        outs, _ = generation.generate(model, tokenizer, [probes[i]["prompt"] for i in idx], batch_size=cfg.batch_size,
-                                      max_new_tokens=protocol.MAX_NEW_TOKENS[source], stop=protocol.STOP[source],
-                                      desc=f"one-shot/{source}")
+        idx = [i for i, (_, _, case) in enumerate(candidates) if case["item"]["source"] == source]
+        outs, _ = generation.generate(model, tokenizer, [one_shot(*candidates[i][1:]) for i in idx],
+                                      batch_size=cfg.batch_size, max_new_tokens=protocol.MAX_NEW_TOKENS[source],
+                                      stop=protocol.STOP[source], desc=f"one-shot/{source}")
         for i, out in zip(idx, outs):
-            kept[i] = checker.score(probes[i], out)
+            kept[i] = checker.score(candidates[i][2]["item"], out)
     types = []
     for t, name in enumerate(names):
         mine = [k for (tt, _, _), k in zip(candidates, kept) if tt == t]

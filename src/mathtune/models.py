@@ -119,10 +119,11 @@ def lora_config(cfg) -> LoraConfig:
                       target_modules="all-linear", task_type="CAUSAL_LM")
 
 
-def chat_prompt(tokenizer, prompt: str) -> str:
-    """`prompt` as the model's chat template renders a user turn, ready for the assistant's answer."""
-    return tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
-                                         add_generation_prompt=True)
+def chat_prompt(tokenizer, prompt: str | list[dict]) -> str:
+    """`prompt` (one user turn, or a list of chat messages) as the model's chat template renders it,
+    ready for the assistant's answer."""
+    messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
 
 def peak_memory_mb() -> float:
