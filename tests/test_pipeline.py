@@ -38,6 +38,35 @@ def test_dvc_yaml_has_the_seven_stages_each_passing_exactly_its_params():
             sorted(k.replace(".", "_") for k in keys)
 
 
+def _mathtune_imports(code: str) -> set[str]:
+    """Modules named by `from mathtune import a, b` / `from mathtune.a import x`, at any depth of the code."""
+    import ast
+    found = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.ImportFrom) and node.module == "mathtune":
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mathtune."):
+            found.add(node.module.split(".")[1])
+    return found
+
+
+def test_each_stage_depends_on_every_module_its_notebook_runs():
+    # editing a module must re-run every stage whose code reaches it, even through another module
+    dvc = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    src = REPO / "src/mathtune"
+    for i, name in enumerate(STAGES, 1):
+        nb = nbformat.read(REPO / f"notebooks/{i:02d}_{name}.ipynb", as_version=4)
+        todo = _mathtune_imports("\n".join(c.source for c in nb.cells if c.cell_type == "code"))
+        reached = set()
+        while todo:
+            mod = todo.pop()
+            if mod not in reached:
+                reached.add(mod)
+                todo |= _mathtune_imports((src / f"{mod}.py").read_text())
+        declared = {d for d in dvc[name]["deps"] if d.startswith("src/")}
+        assert declared == {f"src/mathtune/{m}.py" for m in reached}, name
+
+
 def test_notebooks_are_thin_sources_without_outputs():
     for i, name in enumerate(STAGES, 1):
         nb = nbformat.read(REPO / f"notebooks/{i:02d}_{name}.ipynb", as_version=4)

@@ -41,13 +41,13 @@ IR_PUZZLE_PROMPT = (
     "Integers: {numbers}. Target: {target}.\nSteps: {solution}"
 )
 
+
 # --- one-shot demonstration (mining's filter): the demo is an earlier user/assistant turn of the same
 # chat, as lm-evaluation-harness's --fewshot_as_multiturn, so every model sees its own chat format
-
-
 def one_shot_messages(demo_prompt: str, demo_completion: str, prompt: str) -> list[dict]:
     return [{"role": "user", "content": demo_prompt}, {"role": "assistant", "content": demo_completion},
             {"role": "user", "content": prompt}]
+
 
 # --- error keyphrases written by an instructor model (mining.instructor = a HF id or path): the
 # paper's GPT-4o role. Its reply is parsed by mining.parse_keyphrases (comma/semicolon/line separated).
