@@ -42,6 +42,20 @@ def test_sampling_is_seeded_and_stop_strings_cut(tiny_model):
     assert generation.cut("1+2=3, 3*3=9\nnext question", protocol.STOP["puzzles"]) == "1+2=3, 3*3=9"
 
 
+def test_per_source_generation_keeps_the_items_order_and_each_sources_protocol(tiny_model):
+    tok, model = models.load_tokenizer(tiny_model), models.load_model(tiny_model)
+    gsm, puz = tiny_items(2, 2)[:2], tiny_items(2, 2)[2:]
+    items = [puz[0], gsm[0], puz[1], gsm[1]]  # interleaved on purpose
+    kw = dict(do_sample=True, num_return_sequences=2, seed=3, batch_size=4)
+    texts, stats = generation.generate_per_source(model, tok, items, desc="t", **kw)
+    assert set(stats) == {"gsm8k", "puzzles"} and len(texts) == 8
+    for source, group in (("gsm8k", gsm), ("puzzles", puz)):
+        alone, _ = generation.generate(model, tok, [it["prompt"] for it in group], max_new_tokens=protocol.MAX_NEW_TOKENS[source],
+                                       stop=protocol.STOP[source], **kw)
+        pos = [i for i, it in enumerate(items) if it["source"] == source]
+        assert [t for i in pos for t in texts[2 * i:2 * i + 2]] == alone
+
+
 def _sft_cfg(**kw):
     base = dict(seed=0, load_in_4bit=False, lora_r=4, lora_alpha=8, lora_dropout=0.0, learning_rate=5e-3,
                 max_steps=4, batch_size=4, max_length=256, save_steps=2, mix_gsm8k=1.0, mix_puzzles=1.0,

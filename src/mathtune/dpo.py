@@ -21,23 +21,16 @@ import time
 from datasets import Dataset
 from trl import DPOConfig, DPOTrainer
 
-from mathtune import checker, config, generation, io, models, protocol, tuning
+from mathtune import checker, config, generation, io, models, tuning
 
 
 def sample(cfg, model, tokenizer, items: list[dict], seed: int) -> tuple[list[list[str]], dict]:
     """k completions per item (grouped by item), per source so each gets its stop strings."""
-    out: list[list[str]] = [[] for _ in items]
-    tokens = seconds = 0.0
-    for source in ("gsm8k", "puzzles"):
-        idx = [i for i, it in enumerate(items) if it["source"] == source]
-        texts, st = generation.generate(model, tokenizer, [items[i]["prompt"] for i in idx], do_sample=True,
-                                        temperature=cfg.temperature, top_p=cfg.top_p, seed=seed,
-                                        num_return_sequences=cfg.k, batch_size=cfg.batch_size,
-                                        max_new_tokens=protocol.MAX_NEW_TOKENS[source], stop=protocol.STOP[source],
-                                        desc=f"dpo/sample/{source}")
-        for j, i in enumerate(idx):
-            out[i] = texts[j * cfg.k:(j + 1) * cfg.k]
-        tokens, seconds = tokens + st["tokens"], seconds + st["seconds"]
+    texts, stats = generation.generate_per_source(model, tokenizer, items, do_sample=True, temperature=cfg.temperature,
+                                                  top_p=cfg.top_p, seed=seed, num_return_sequences=cfg.k,
+                                                  batch_size=cfg.batch_size, desc="dpo/sample")
+    tokens, seconds = sum(st["tokens"] for st in stats.values()), sum(st["seconds"] for st in stats.values())
+    out = [texts[i * cfg.k:(i + 1) * cfg.k] for i in range(len(items))]
     return out, {"sample_tokens": int(tokens), "sample_tokens_per_s": round(tokens / max(seconds, 1e-9), 1)}
 
 

@@ -14,7 +14,7 @@ import time
 import torch
 from tqdm.auto import tqdm
 
-from mathtune import models
+from mathtune import models, protocol
 
 
 def cut(text: str, stop) -> str:
@@ -55,3 +55,24 @@ def generate(model, tokenizer, prompts: list[str | list[dict]], *, max_new_token
     seconds = time.perf_counter() - start
     flat = [t for group in out for t in group]
     return flat, {"tokens": new_tokens, "seconds": round(seconds, 2), "tokens_per_s": round(new_tokens / seconds, 1)}
+
+
+def generate_per_source(model, tokenizer, items: list[dict], prompts: list | None = None, *, desc: str,
+                        **kwargs) -> tuple[list[str], dict]:
+    """`generate` once per source (gsm8k, puzzles) with that source's protocol stop strings and token
+    budget; completions come back in the items' order (k per item, grouped), with each source's stats.
+
+    `prompts` (one per item) default to the items' own; other keywords go to `generate` unchanged.
+    """
+    prompts = [it["prompt"] for it in items] if prompts is None else prompts
+    k = kwargs.get("num_return_sequences", 1)
+    out: list[str] = [""] * (len(items) * k)
+    stats = {}
+    for source in ("gsm8k", "puzzles"):
+        idx = [i for i, it in enumerate(items) if it["source"] == source]
+        texts, stats[source] = generate(model, tokenizer, [prompts[i] for i in idx], desc=f"{desc}/{source}",
+                                        max_new_tokens=protocol.MAX_NEW_TOKENS[source], stop=protocol.STOP[source],
+                                        **kwargs)
+        for j, i in enumerate(idx):
+            out[i * k:(i + 1) * k] = texts[j * k:(j + 1) * k]
+    return out, stats

@@ -77,18 +77,15 @@ def gsm8k_keyphrases(item: dict, output: str) -> list[str]:
 
 def bad_cases(model, tokenizer, items: list[dict], batch_size: int) -> tuple[list[dict], dict]:
     """Items the model gets wrong, each with its output and keyphrases."""
-    cases, stats = [], {}
-    for source in ("gsm8k", "puzzles"):
-        group = [it for it in items if it["source"] == source]
-        outs, st = generation.generate(model, tokenizer, [it["prompt"] for it in group], batch_size=batch_size,
-                                       max_new_tokens=protocol.MAX_NEW_TOKENS[source], stop=protocol.STOP[source],
-                                       desc=f"mining/{source}")
+    outs, per_source = generation.generate_per_source(model, tokenizer, items, batch_size=batch_size, desc="mining")
+    cases = [{"item": it, "output": out,
+              "keyphrases": (gsm8k_keyphrases if it["source"] == "gsm8k" else puzzle_keyphrases)(it, out)}
+             for it, out in zip(items, outs) if not checker.score(it, out)]
+    stats = {}
+    for source, st in per_source.items():
         stats[f"{source}/tokens_per_s"] = st["tokens_per_s"]
-        for it, out in zip(group, outs):
-            if not checker.score(it, out):
-                rules = gsm8k_keyphrases if source == "gsm8k" else puzzle_keyphrases
-                cases.append({"item": it, "output": out, "keyphrases": rules(it, out)})
-        stats[f"{source}/bad_case_rate"] = round(sum(c["item"]["source"] == source for c in cases) / max(1, len(group)), 4)
+        stats[f"{source}/bad_case_rate"] = round(sum(c["item"]["source"] == source for c in cases) /
+                                                 max(1, sum(it["source"] == source for it in items)), 4)
     return cases, stats
 
 
@@ -200,14 +197,10 @@ def run(cfg, model, tokenizer, gsm8k_items: list[dict], puzzle_items: list[dict]
                 cand["id"] = f"mining/r{round_}/{t}/{j}/{case['item']['id']}"
                 cand["round"] = round_
                 candidates.append((t, cand, case))
-    kept = [False] * len(candidates)
-    for source in ("gsm8k", "puzzles"):
-        idx = [i for i, (_, _, case) in enumerate(candidates) if case["item"]["source"] == source]
-        outs, _ = generation.generate(model, tokenizer, [one_shot(*candidates[i][1:]) for i in idx],
-                                      batch_size=cfg.batch_size, max_new_tokens=protocol.MAX_NEW_TOKENS[source],
-                                      stop=protocol.STOP[source], desc=f"one-shot/{source}")
-        for i, out in zip(idx, outs):
-            kept[i] = checker.score(candidates[i][2]["item"], out)
+    probed = [case["item"] for _, _, case in candidates]
+    chats = [one_shot(cand, case) for _, cand, case in candidates]
+    outs, _ = generation.generate_per_source(model, tokenizer, probed, chats, batch_size=cfg.batch_size, desc="one-shot")
+    kept = [checker.score(item, out) for item, out in zip(probed, outs)]
     types = []
     for t, name in enumerate(names):
         mine = [k for (tt, _, _), k in zip(candidates, kept) if tt == t]
