@@ -77,8 +77,8 @@ def test_instructor_replies_parse_into_short_keyphrases():
     long = "the student did not read the question carefully and then computed the wrong total of all the clips sold"
     assert instructor.parse_keyphrases(f"{long}, unit error, unit error") == ["unit error"]
     # SmolLM2-135M's replies on the default run echoed the instruction (measured): not a keyphrase
-    assert instructor.parse_keyphrases("The student's error in 2 to 4 short keyphrases is: the multiplication of 17 by 13"
-                                   ) == ["the multiplication of 17 by 13"]
+    assert instructor.parse_keyphrases(
+        "The student's error in 2 to 4 short keyphrases is: the multiplication of 17 by 13") == ["the multiplication of 17 by 13"]
     assert instructor.parse_keyphrases("Describe the student's error in 2 to 4 short keyphrases") == []
     assert instructor.parse_keyphrases("Keyphrases: wrong total, separated by commas") == ["wrong total"]
 

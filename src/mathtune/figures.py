@@ -192,10 +192,12 @@ def mining(rows: list[dict]) -> Path:
     # every run that differs from the workspace only in mining params or the mined data's SFT weight,
     # labelled with how many mined items its SFT mix held
     mining_keys = [k for r in rows for k in r["params"] if k.startswith("mining.")] + ["sft.mix.mining"]
-    acc = [{"run": f"{r['name']} ({'with' if r['params'].get('sft.mix.mining', 0) > 0 else 'without'} mined data, "
-                   f"{int(r['metrics'].get('sft.mix/mining', 0) or 0)} items)",
-            "mined data": "with" if r["params"].get("sft.mix.mining", 0) > 0 else "without", "test set": t, "score": v}
-           for r in varying(rows, *mining_keys) for t, v in _scores(r, "sft").items() if v is not None]
+    acc = []
+    for r in varying(rows, *mining_keys):
+        arm = "with" if r["params"].get("sft.mix.mining", 0) > 0 else "without"
+        run = f"{r['name']} ({arm} mined data, {int(r['metrics'].get('sft.mix/mining', 0) or 0)} items)"
+        acc += [{"run": run, "mined data": arm, "test set": t, "score": v}
+                for t, v in _scores(r, "sft").items() if v is not None]
     acc = pd.DataFrame(acc, columns=["run", "mined data", "test set", "score"])
     missing = [] if set(acc["mined data"]) == {"with", "without"} else ["dvc exp run -S sft.mix.mining=0"]
     io.write_text(io.path("reports/figures/paper/mining_types.csv"), types.to_csv(index=False))
