@@ -62,10 +62,13 @@ def test_synthesised_puzzles_never_hit_a_test_key():
     for j in range(200):
         n, t, _ = puzzles.generate(random.Random(f"0:{PUZZLE['id']}:{j}"), puzzles.Split("m", 1, 3, 3, 1, 3), "+-*/")
         keys.add((tuple(n), t))
-    made = [mining.synth_puzzle(case, random.Random(f"0:{PUZZLE['id']}:{j}"), "+-*/", keys) for j in range(200)]
+    spec = {"ops": "+-*/", "bound": 10**9, "trace": "steps"}
+    made = [mining.synth_puzzle(case, random.Random(f"0:{PUZZLE['id']}:{j}"), spec, keys) for j in range(200)]
     assert all(m is None for m in made)  # every candidate collided with a "test" key and was dropped
-    made = [mining.synth_puzzle(case, random.Random(j), "+-*/", set()) for j in range(20)]
-    assert all(puzzles.verify(m["numbers"], m["target"], m["completion"]) for m in made if m)
+    spec = {"ops": "+-*/", "bound": 12, "trace": "state"}
+    made = [m for m in (mining.synth_puzzle(case, random.Random(j), spec, set()) for j in range(20)) if m]
+    assert made and all(puzzles.verify(m["numbers"], m["target"], m["completion"]) for m in made)
+    assert all(m["completion"].endswith(f"[{m['target']}]") and abs(m["target"]) <= 12 for m in made)
 
 
 def test_instructor_replies_parse_into_short_keyphrases():
@@ -113,7 +116,8 @@ def test_a_mining_round_with_an_instructor_model_keeps_the_rules_phrases_beside_
     cfg = types.SimpleNamespace(seed=0, instructor=tiny_model, sample_gsm8k=6, sample_puzzles=12, num_types=2,
                                 per_type=2, batch_size=8)
     out = mining.run(cfg, models.load_model(tiny_model), models.load_tokenizer(tiny_model),
-                     [i for i in items if i["source"] == "gsm8k"], [i for i in items if i["source"] == "puzzles"], set())
+                     [i for i in items if i["source"] == "gsm8k"], [i for i in items if i["source"] == "puzzles"], set(),
+                     {"ops": "+-*/", "bound": 100, "trace": "steps"})
     assert out["cases"] and all(c["rule_keyphrases"] and c["keyphrases"] for c in out["cases"])
     assert 0 <= out["metrics"]["instructor/fallback_to_rules"] <= len(out["cases"])
     assert sum(t["size"] for t in out["types"]) == len(out["cases"]) and 1 <= len(out["types"]) <= 2

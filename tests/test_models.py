@@ -1,5 +1,7 @@
 """Tokenizer, loading, generation, SFT and DPO on a tiny real model (tests/conftest.py::tiny_model)."""
+import json
 import math
+import shutil
 
 import pytest
 import torch
@@ -48,7 +50,7 @@ def test_per_source_generation_keeps_the_items_order_and_each_sources_protocol(t
     items = [puz[0], gsm[0], puz[1], gsm[1]]  # interleaved on purpose
     kw = dict(do_sample=True, num_return_sequences=2, seed=3, batch_size=4)
     texts, stats = generation.generate_per_source(model, tok, items, desc="t", **kw)
-    assert set(stats) == {"gsm8k", "puzzles"} and len(texts) == 8
+    assert set(stats) == {"gsm8k", "puzzles", "truncated"} and len(texts) == 8 and len(stats["truncated"]) == 8
     for source, group in (("gsm8k", gsm), ("puzzles", puz)):
         alone, _ = generation.generate(model, tok, [it["prompt"] for it in group], max_new_tokens=protocol.MAX_NEW_TOKENS[source],
                                        stop=protocol.STOP[source], **kw)
@@ -125,8 +127,28 @@ def test_dpo_pairs_from_checker_rewards():
     samples = [["2+1=3", "1*2=2", "1*2=2", "2-1=1"], ["2-2=0", "2-2=0"]]
     pairs, counts = dpo.make_pairs(items, samples, gold_fallback=True)
     assert [(p["chosen"], p["rejected"]) for p in pairs] == [("2+1=3", "1*2=2"), ("2+1=3", "2-1=1"), ("2+2=4", "2-2=0")]
-    assert counts == {"questions": 2, "questions_with_correct": 1, "pairs": 3, "pairs_gold_chosen": 1}
+    assert counts == {"questions": 2, "questions_with_correct": 1, "questions_mixed": 1, "mixed_share": 0.5,
+                      "pairs": 3, "pairs_gold_chosen": 1, "self_sampled_share": 0.6667, "truncated_dropped": 0}
     assert dpo.make_pairs(items, samples, gold_fallback=False)[1]["pairs"] == 2
+
+
+def test_a_sample_cut_by_the_token_limit_is_never_rejected():
+    items = [{"id": "p1", "source": "puzzles", "task": "cot", "numbers": [1, 2], "target": 3, "prompt": "P",
+              "completion": "1+2=3"}]
+    samples = [["2+1=3", "1*2=2", "1+2=3, 3+3=6, 6+"]]
+    pairs, counts = dpo.make_pairs(items, samples, gold_fallback=True, truncated=[[False, False, True]])
+    assert [(p["chosen"], p["rejected"]) for p in pairs] == [("2+1=3", "1*2=2")]  # two of the model's own samples
+    assert counts["truncated_dropped"] == 1 and counts["pairs_gold_chosen"] == 0
+
+
+def test_generation_flags_completions_the_token_limit_cut(tiny_model):
+    tok, model = models.load_tokenizer(tiny_model), models.load_model(tiny_model)
+    texts, cut = generation.generate(model, tok, ["Compute 1+2."], max_new_tokens=2, stop=[])
+    assert cut["tokens"] == 2 and cut["truncated"] == [True]  # two tokens, no EOS, nothing stopped it
+    raw = tok.decode(model.generate(**tok([models.chat_prompt(tok, "Compute 1+2.")], return_tensors="pt"),
+                                    max_new_tokens=2, do_sample=False, pad_token_id=tok.pad_token_id)[0, -2:])
+    _, stopped = generation.generate(model, tok, ["Compute 1+2."], max_new_tokens=2, stop=[raw[0]])
+    assert stopped["truncated"] == [False]  # the same two tokens, ended by a stop string
 
 
 def test_evaluate_rescores_saved_predictions_and_regenerates_when_inputs_change(tiny_model, tmp_path, monkeypatch):
@@ -150,3 +172,45 @@ def test_evaluate_rescores_saved_predictions_and_regenerates_when_inputs_change(
         {k: v for k, v in first.items() if "tokens_per_s" not in k}
     with pytest.raises(AssertionError, match="generated"):  # other items: the saved outputs do not apply
         evaluate.evaluate_model(cfg, "base", None, {"in_domain": items[3:5]}, root / "pred")
+
+
+def test_full_fine_tuning_trains_every_weight_and_dpo_trains_on_from_it(tiny_model, repo):
+    records = tiny_items(2, 6)
+    metrics = sft.train(_sft_cfg(lora_r=0, max_steps=2), records, repo / "models/sft", base=tiny_model)
+    assert models.is_full_model(repo / "models/sft") and metrics["trainable_parameters"] > 10_000
+    tuned = models.load_model(tiny_model, adapter=str(repo / "models/sft"))
+    base_model = models.load_model(tiny_model)
+    assert not hasattr(tuned, "peft_config")
+    assert not torch.equal(tuned.lm_head.weight, base_model.lm_head.weight)
+    pairs = [{"id": f"x{i}", "prompt": r["prompt"], "chosen": r["completion"], "rejected": r["completion"][::-1]}
+             for i, r in enumerate(records)]
+    cfg = config.Dpo(seed=0, load_in_4bit=False, questions_gsm8k=0, questions_puzzles=0, k=2, temperature=1.0,
+                     top_p=1.0, batch_size=4, per_device_train_batch_size=4, gold_fallback=True, beta=0.1,
+                     loss_type="sigmoid", learning_rate=1e-3, max_steps=2, save_steps=10, rounds=1)
+    trainer = dpo.make_trainer(cfg, pairs, adapter=str(repo / "models/sft"), base=tiny_model)
+    assert trainer.ref_model is not None and trainer.ref_model is not trainer.model  # a frozen copy
+    trainer.train()
+    first = next(h for h in trainer.state.log_history if "loss" in h)
+    assert first["loss"] == pytest.approx(math.log(2), abs=1e-3)
+    with pytest.raises(ValueError, match="sft.lora_r"):
+        tuning.sft_trainer(_sft_cfg(lora_r=0, load_in_4bit=True), records, base=tiny_model)
+
+
+def test_greedy_generation_ignores_the_checkpoints_generation_config(tiny_model, tmp_path):
+    from transformers import GenerationConfig
+    tok = models.load_tokenizer(tiny_model)
+    shutil.copytree(tiny_model, tmp_path / "m")
+    GenerationConfig(do_sample=True, temperature=3.0, top_k=2, repetition_penalty=50.0,
+                     no_repeat_ngram_size=1).save_pretrained(tmp_path / "m")
+    prompts = ["Compute 12+7.", "Make 8 from 3, 5."]
+    plain, _ = generation.generate(models.load_model(tiny_model), tok, prompts, max_new_tokens=12)
+    shipped, _ = generation.generate(models.load_model(str(tmp_path / "m")), tok, prompts, max_new_tokens=12)
+    assert shipped == plain
+
+
+def test_adapters_store_the_base_path_relative_to_the_repo(tiny_model, repo):
+    shutil.copytree(tiny_model, repo / "models/base")
+    sft.train(_sft_cfg(max_steps=1), tiny_items(1, 2), repo / "models/sft", base=str(repo / "models/base"))
+    config_text = (repo / "models/sft/adapter_config.json").read_text()
+    assert json.loads(config_text)["base_model_name_or_path"] == "models/base"
+    assert all(str(repo) not in f.read_text() for f in (repo / "models/sft").glob("*.[jm][sd]*"))

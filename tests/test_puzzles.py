@@ -24,9 +24,18 @@ def test_paper_example_verifies_ascii_and_unicode_and_any_spacing():
     ("58-51=7, 7-7=0, 58-51=7", "operand not available"),
     ("the answer is 4", "bad format"),
     ("", "empty"),
+    (",", "number left unused"),
+    (" ; , \n", "number left unused"),
+    ("58-51=7 [3 6 7 7], 6-7=-1 [-1 3 7], 3*-1=-3 [-3 7], -3+7=4 [4]", None),
+    ("58-51=7 [3 6 7 8], 6-7=-1 [-1 3 7], 3*-1=-3 [-3 7], -3+7=4 [4]", "wrong state"),
+    ("58-51=7 [3 6 7], 6-7=-1 [-1 3 7], 3*-1=-3 [-3 7], -3+7=4 [4]", "wrong state"),
+    ("58-51=7 [3 6 7 7], 6-7=-1, 3*-1=-3 [-3 7], -3+7=4", None),
+    ("58-51=7 [3 6 7 7 x]", "bad format"),
+    ("58-51=\u0667 [3 6 7 7]", "bad format"),
 ])
 def test_check_names_the_reason(solution, reason):
-    assert puzzles.check(PAPER[0], PAPER[1], solution).startswith(reason)
+    got = puzzles.check(PAPER[0], PAPER[1], solution)
+    assert got == reason if reason is None else got.startswith(reason)
 
 
 def test_inexact_division_is_refused():
@@ -68,40 +77,74 @@ def test_generated_puzzles_verify_and_mutations_fail(seed, n, hi):
     assert not puzzles.verify(numbers, target, ", ".join(steps[:-1] + [f"{a}={int(c) + 1}"]))
 
 
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 10**9), n=st.integers(2, 6), bound=st.integers(60, 500))
+def test_bounded_state_traces_verify_and_list_the_numbers_left(seed, n, bound):
+    numbers, target, solution = puzzles.generate(random.Random(seed), puzzles.Split("t", 1, n, n, 1, 60), "+-*/",
+                                                 bound, "state")
+    assert puzzles.verify(numbers, target, solution)
+    steps = [s.split(" [")[0] for s in solution.split(", ")]
+    assert puzzles.verify(numbers, target, ", ".join(steps))  # the same steps without the state
+    values = [int(v) for s in steps for v in (s.split("=")[1], )] + [target]
+    assert all(abs(v) <= bound for v in values)
+    assert solution.endswith(f"[{target}]")
+    if n > 2:  # a wrong list after the first step is refused
+        first, rest = solution.split(", ", 1)
+        assert puzzles.check(numbers, target, first.split(" [")[0] + " [0 0], " + rest).startswith("wrong state")
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(list("0123456789-+*/=,;[] \n.x\u0661\u2212\u00d7")), max_size=60)
+       | st.text(max_size=60))
+def test_check_returns_a_reason_for_any_string(text):
+    reason = puzzles.check([1, 2, 3], 6, text)
+    assert reason is None or reason.startswith(puzzles.REASONS)
+
+
 def _cfg(**kw):
-    base = dict(seed=3, ops="+-*/", train_size=3000, train_n_min=3, train_n_max=4, value_min=1, value_max=20,
-                test_size=50, ood_value_max=60, ood_n=5, corpus_size=400, workers=1)
+    base = dict(seed=3, ops="+-*/", train_size=3000, train_n_from=3, train_n_min=3, train_n_max=4, value_min=1,
+                value_max=20, bound=100, trace="state", test_size=50, ood_value_max=60, ood_n=5, workers=1)
     return types.SimpleNamespace(**{**base, **kw})
 
 
 def test_same_seed_same_bytes_with_one_and_two_workers(tmp_path):
     puzzles.synthesize(_cfg(workers=1), tmp_path / "a")
     puzzles.synthesize(_cfg(workers=2), tmp_path / "b")
-    for name in ("corpus", "train", "in_domain", "ood_range", "ood_components"):
+    for name in ("train", "in_domain", "ood_range", "ood_components"):
         assert (tmp_path / "a" / f"{name}.jsonl").read_bytes() == (tmp_path / "b" / f"{name}.jsonl").read_bytes()
 
 
 def test_splits_are_disjoint_unique_and_have_their_ranges(tmp_path):
     metrics = puzzles.synthesize(_cfg(), tmp_path)
     keys = {}
-    for name in ("corpus", "train", "in_domain", "ood_range", "ood_components"):
+    for name in ("train", "in_domain", "ood_range", "ood_components"):
         rows = io.read_jsonl(tmp_path / f"{name}.jsonl")
         keys[name] = [(tuple(r["numbers"]), r["target"]) for r in rows]
         assert len(set(keys[name])) == len(rows) == metrics[f"{name}/count"]
         assert all(puzzles.verify(r["numbers"], r["target"], r["completion"]) for r in rows)
+        # the bound holds on every split: every intermediate result and the target
+        assert all(abs(int(step.split("=")[1].split(" [")[0])) <= 100 and abs(r["target"]) <= 100
+                   for r in rows for step in r["completion"].split(", "))
     for a in keys:
         for b in keys:
             if a < b:
                 assert not set(keys[a]) & set(keys[b]), (a, b)
     assert all(21 <= v <= 60 for k in keys["ood_range"] for v in k[0])
     assert all(len(k[0]) == 5 for k in keys["ood_components"])
-    assert all(3 <= len(k[0]) <= 4 and max(k[0]) <= 20 for k in keys["train"] + keys["in_domain"] + keys["corpus"])
+    assert all(3 <= len(k[0]) <= 4 and max(k[0]) <= 20 for k in keys["train"] + keys["in_domain"])
 
 
-def test_the_base_corpus_does_not_depend_on_the_train_size(tmp_path):
+def test_a_wider_train_span_of_n_leaves_in_domain_alone(tmp_path):
+    puzzles.synthesize(_cfg(train_n_from=2), tmp_path)
+    train = [len(r["numbers"]) for r in io.read_jsonl(tmp_path / "train.jsonl")]
+    assert set(train) == {2, 3, 4}
+    assert {len(r["numbers"]) for r in io.read_jsonl(tmp_path / "in_domain.jsonl")} == {3, 4}
+
+
+def test_the_test_sets_do_not_depend_on_the_train_size(tmp_path):
     puzzles.synthesize(_cfg(train_size=500), tmp_path / "small")
     puzzles.synthesize(_cfg(train_size=3000), tmp_path / "large")
-    for name in ("corpus", "in_domain", "ood_range", "ood_components"):
+    for name in ("in_domain", "ood_range", "ood_components"):
         assert (tmp_path / "small" / f"{name}.jsonl").read_bytes() == (tmp_path / "large" / f"{name}.jsonl").read_bytes()
     small = (tmp_path / "small/train.jsonl").read_text().splitlines()
     assert (tmp_path / "large/train.jsonl").read_text().splitlines()[:500] == small  # train grows as a prefix
@@ -112,3 +155,7 @@ def test_bad_params_are_named(tmp_path):
         puzzles.synthesize(_cfg(ops="+^"), tmp_path)
     with pytest.raises(ValueError, match="puzzles.ood_n"):
         puzzles.synthesize(_cfg(ood_n=4), tmp_path)
+    with pytest.raises(ValueError, match="puzzles.trace"):
+        puzzles.synthesize(_cfg(trace="tree"), tmp_path)
+    with pytest.raises(ValueError, match="puzzles.bound"):
+        puzzles.synthesize(_cfg(bound=50), tmp_path)

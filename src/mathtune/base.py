@@ -2,13 +2,17 @@
 
 `base.model` is a Hugging Face id or a local path (loaded with AutoModelForCausalLM, no remote code:
 the GPU user's path), or `local`, the embedded default built here without any download:
-1. a byte-level BPE tokenizer trained with `tokenizers` on the project's corpus, each digit its own
-   token, with special tokens and a chat template (protocol.py);
-2. a small Llama (LlamaConfig) pre-trained from scratch with transformers' Trainer on a math corpus:
-   GSM8K train solutions and the puzzles stage's `corpus` split (disjoint from the fine-tuning
-   train split), each rendered as one chat turn
-   so that the base model already answers in the protocol's format.
-Run with `dvc repro base`; `build(cfg, gsm8k_items, puzzle_items, out_dir)` does the work.
+1. a byte-level BPE tokenizer trained with `tokenizers` on the project's corpus, each digit and each
+   operator/punctuation character its own token (so `=-12` is `=`, `-`, `1`, `2`), with special
+   tokens and a chat template (protocol.py);
+2. a small Llama (LlamaConfig) pre-trained from scratch with TRL's SFTTrainer (full weights) on a
+   generic math corpus: GSM8K train solutions and generic arithmetic (arithmetic.py), each rendered
+   as one chat turn so that the base model answers in the protocol's format. No puzzle is in it:
+   the puzzle is what fine-tuning teaches (arXiv 2406.02100's base could not do it either).
+   Documents are packed best-fit into rows of seq_len tokens (TRL's `pack_dataset`, "bfd"): position
+   ids restart at each document, so transformers' packed-sequence mask keeps attention inside it,
+   and no document is cut from its prompt.
+Run with `dvc repro base`; `build(cfg, items, out_dir)` does the work.
 """
 from __future__ import annotations
 
@@ -17,16 +21,18 @@ import time
 import torch
 from datasets import Dataset
 from tokenizers import Tokenizer, decoders, models as tok_models, pre_tokenizers, trainers
-from transformers import (AutoModelForCausalLM, AutoTokenizer, DataCollatorForLanguageModeling, LlamaConfig,
-                          LlamaForCausalLM, PreTrainedTokenizerFast, Trainer, TrainingArguments)
+from transformers import (AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast,
+                          Trainer, TrainingArguments)
+from trl import pack_dataset
 
 from mathtune import io, models, protocol
 
 
 def train_tokenizer(texts: list[str], vocab_size: int) -> PreTrainedTokenizerFast:
-    """Byte-level BPE with every digit a token of its own (digits are split before BPE sees them)."""
+    """Byte-level BPE; digits and punctuation (operators, `=`, `,`, brackets) are split before BPE sees them."""
     tok = Tokenizer(tok_models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
+                                                 pre_tokenizers.Punctuation(behavior="isolated"),
                                                  pre_tokenizers.ByteLevel(add_prefix_space=False)])
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=protocol.SPECIAL_TOKENS,
@@ -40,23 +46,42 @@ def train_tokenizer(texts: list[str], vocab_size: int) -> PreTrainedTokenizerFas
 
 
 def corpus(tokenizer, items: list[dict]) -> list[str]:
-    """Each item as one chat exchange (prompt, then its gold completion)."""
+    """Each item as one chat exchange (prompt, then its gold completion ending in EOS)."""
     return [tokenizer.apply_chat_template([{"role": "user", "content": it["prompt"]},
-                                           {"role": "assistant", "content": it["completion"]}], tokenize=False)
+                                           {"role": "assistant", "content": it["completion"]}],
+                                          tokenize=False).rstrip("\n")
             for it in items]
 
 
 def packed(tokenizer, docs: list[str], seq_len: int) -> Dataset:
-    """Concatenate all documents and cut the stream into blocks of seq_len tokens (the usual packing)."""
-    ids = [t for doc in tokenizer(docs, add_special_tokens=False)["input_ids"] for t in doc]
-    n = len(ids) // seq_len
-    if n == 0:
-        raise ValueError(f"base corpus has {len(ids)} tokens, fewer than one block of seq_len={seq_len}")
-    return Dataset.from_dict({"input_ids": [ids[i * seq_len:(i + 1) * seq_len] for i in range(n)]})
+    """Documents (EOS-terminated) packed best-fit into rows of <= seq_len tokens, with their lengths."""
+    ids = tokenizer(docs, add_special_tokens=False)["input_ids"]
+    return pack_dataset(Dataset.from_dict({"input_ids": ids}), seq_len, strategy="bfd")
+
+
+def collate(rows: list[dict], pad_id: int) -> dict:
+    """A batch of packed rows: position ids restart at each document, and no attention_mask is passed.
+
+    Without a mask, transformers reads document boundaries off the position ids and builds a
+    block-causal mask per row (masking_utils.find_packed_sequence_indices). Labels of padding and
+    of each document's first token are -100: nothing is predicted across a boundary.
+    """
+    width = max(len(r["input_ids"]) for r in rows)
+    input_ids = torch.full((len(rows), width), pad_id)
+    labels = torch.full((len(rows), width), -100)
+    position_ids = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        n = len(r["input_ids"])
+        input_ids[i, :n] = torch.tensor(r["input_ids"])
+        labels[i, :n] = input_ids[i, :n]
+        position_ids[i, :n] = torch.cat([torch.arange(k) for k in r["seq_lengths"]])
+        position_ids[i, n:] = torch.arange(width - n)  # padding is a document of its own
+        labels[i, position_ids[i] == 0] = -100
+    return {"input_ids": input_ids, "labels": labels, "position_ids": position_ids}
 
 
 def pretrain(cfg, tokenizer, docs: list[str], out_dir) -> dict:
-    """Pre-train a LlamaConfig model of cfg's size on docs with Trainer; save it with its tokenizer."""
+    """Pre-train a LlamaConfig model of cfg's size on docs; save it with its tokenizer."""
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=cfg.hidden_size,
                          intermediate_size=cfg.intermediate_size, num_hidden_layers=cfg.num_layers,
                          num_attention_heads=cfg.num_heads, num_key_value_heads=cfg.num_heads,
@@ -65,25 +90,28 @@ def pretrain(cfg, tokenizer, docs: list[str], out_dir) -> dict:
                          pad_token_id=tokenizer.pad_token_id)
     models.set_seed(cfg.seed)
     model = LlamaForCausalLM(config)
+    on_cuda = models.device() == "cuda"
     data = packed(tokenizer, docs, cfg.seq_len)
     args = TrainingArguments(output_dir=str(models.checkpoint_dir("base")), max_steps=cfg.max_steps,
                              per_device_train_batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
                              lr_scheduler_type="cosine", warmup_steps=max(1, cfg.max_steps // 20),
                              weight_decay=0.1, logging_steps=max(1, cfg.max_steps // 50), save_strategy="no",
-                             report_to=[], seed=cfg.seed, data_seed=cfg.seed, use_cpu=models.device() == "cpu",
-                             bf16=models.device() == "cuda", dataloader_num_workers=0, disable_tqdm=False)
+                             report_to=[], seed=cfg.seed, data_seed=cfg.seed, use_cpu=not on_cuda,
+                             **models.mixed_precision(), dataloader_num_workers=0,
+                             remove_unused_columns=False, include_num_input_tokens_seen="non_padding",
+                             disable_tqdm=False)
     trainer = Trainer(model=model, args=args, train_dataset=data,
-                      data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False))
+                      data_collator=lambda rows: collate(rows, tokenizer.pad_token_id))
     start = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - start
-    tokens = cfg.max_steps * cfg.batch_size * cfg.seq_len
+    tokens = int(trainer.state.num_input_tokens_seen)
     with io.atomic_path(out_dir) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
     curve = [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
-    return {"parameters": model.num_parameters(), "corpus_tokens": len(data) * cfg.seq_len,
-            "tokens_seen": tokens, "tokens_per_s": round(tokens / seconds, 1), "seconds": round(seconds, 1),
+    return {"parameters": model.num_parameters(), "documents": len(docs), "rows": len(data), "tokens_seen": tokens,
+            "tokens_per_s": round(tokens / seconds, 1), "seconds": round(seconds, 1),
             "final_loss": curve[-1]["loss"] if curve else None, "loss_curve": curve}
 
 
@@ -98,14 +126,16 @@ def build(cfg, items: list[dict], out_dir) -> dict:
             tok.save_pretrained(tmp)
         return {"parameters": model.num_parameters(), "seconds": round(time.perf_counter() - start, 1),
                 "loss_curve": []}
-    plain = [it["prompt"] + "\n" + it["completion"] for it in items]
+    # the protocol's prompt wording joins the tokenizer's texts (not the model's): a pretrained
+    # tokenizer knows English words too, and puzzle prompts should not cost a token per letter
+    plain = [it["prompt"] + "\n" + it["completion"] for it in items] + protocol.prompt_texts()
     tokenizer = train_tokenizer(plain, cfg.vocab_size)
     return pretrain(cfg, tokenizer, corpus(tokenizer, items), out_dir)
 
 
 def stage(cfg) -> dict:
-    """`dvc repro base`: models/base from the first corpus_gsm8k GSM8K train solutions + the puzzle corpus."""
-    from mathtune import gsm8k
+    """`dvc repro base`: models/base from the first corpus_gsm8k GSM8K train solutions + arithmetic."""
+    from mathtune import arithmetic, gsm8k
     items = gsm8k.load(io.path("data/gsm8k/train.jsonl"))[:cfg.corpus_gsm8k]
-    items += io.read_jsonl(io.path("data/puzzles/corpus.jsonl"), required=("prompt", "completion"))
+    items += arithmetic.corpus(cfg.corpus_arithmetic, cfg.seed)
     return build(cfg, items, io.path(models.BASE_DIR))

@@ -24,14 +24,16 @@ class Puzzles:
     seed: int
     ops: str
     train_size: int
+    train_n_from: int
     train_n_min: int
     train_n_max: int
     value_min: int
     value_max: int
+    bound: int
+    trace: str
     test_size: int
     ood_value_max: int
     ood_n: int
-    corpus_size: int
     workers: int
 
 
@@ -54,6 +56,7 @@ class Base:
     intermediate_size: int
     seq_len: int
     corpus_gsm8k: int
+    corpus_arithmetic: int
     max_steps: int
     batch_size: int
     learning_rate: float

@@ -3,11 +3,13 @@
 1. Sampling: the SFT policy samples k completions per train question (GSM8K and puzzles), batched,
    seeded, so a re-run samples the same paths.
 2. Reward: the one checker (`checker.score`), the same code evaluation uses.
-3. Pairs: chosen = a correct sample, rejected = an incorrect sample of the same question; with
-   `dpo.gold_fallback` a question with no correct sample uses its gold solution as chosen.
-   Identical pairs are dropped.
+3. Pairs: chosen = a correct sample, rejected = a finished incorrect sample of the same question
+   (a sample cut by the token limit is never rejected); with `dpo.gold_fallback` a question with no
+   correct sample uses its gold solution as chosen. Identical pairs are dropped.
 4. Training: TRL's DPOTrainer on the base model with the SFT LoRA adapter loaded trainable; TRL copies
    that adapter as the frozen reference `ref`, so the reference is the SFT policy, not the raw base.
+   When SFT trained every weight (sft.lora_r: 0), DPO trains every weight of the SFT model and TRL
+   loads a frozen copy of it as the reference.
    `beta` and `loss_type` ("sigmoid", or "sigmoid,sft" for the RPO-style NLL term) are params.
    `load_in_4bit`: on CUDA the base is nf4 (QLoRA, as in sft); on CPU it falls back to plain LoRA.
 Run with `dvc repro dpo`.
@@ -24,25 +26,41 @@ from trl import DPOConfig, DPOTrainer
 from mathtune import checker, config, generation, io, models, tuning
 
 
-def sample(cfg, model, tokenizer, items: list[dict], seed: int) -> tuple[list[list[str]], dict]:
-    """k completions per item (grouped by item), per source so each gets its stop strings."""
+def sample(cfg, model, tokenizer, items: list[dict], seed: int) -> tuple[list[list[str]], list[list[bool]], dict]:
+    """k completions per item (grouped by item), per source so each gets its stop strings, and for
+    each completion whether the token limit cut it."""
     texts, stats = generation.generate_per_source(model, tokenizer, items, do_sample=True, temperature=cfg.temperature,
                                                   top_p=cfg.top_p, seed=seed, num_return_sequences=cfg.k,
                                                   batch_size=cfg.batch_size, desc="dpo/sample")
-    tokens, seconds = sum(st["tokens"] for st in stats.values()), sum(st["seconds"] for st in stats.values())
+    per_source = [stats[s] for s in ("gsm8k", "puzzles")]
+    tokens, seconds = sum(st["tokens"] for st in per_source), sum(st["seconds"] for st in per_source)
     out = [texts[i * cfg.k:(i + 1) * cfg.k] for i in range(len(items))]
-    return out, {"sample_tokens": int(tokens), "sample_tokens_per_s": round(tokens / max(seconds, 1e-9), 1)}
+    cut = [stats["truncated"][i * cfg.k:(i + 1) * cfg.k] for i in range(len(items))]
+    return out, cut, {"sample_tokens": int(tokens), "sample_tokens_per_s": round(tokens / max(seconds, 1e-9), 1)}
 
 
-def make_pairs(items: list[dict], samples: list[list[str]], gold_fallback: bool) -> tuple[list[dict], dict]:
-    """chosen/rejected pairs rewarded by the checker, and their counts."""
+def make_pairs(items: list[dict], samples: list[list[str]], gold_fallback: bool,
+               truncated: list[list[bool]] | None = None) -> tuple[list[dict], dict]:
+    """chosen/rejected pairs rewarded by the checker, and their counts.
+
+    Both sides are the policy's own samples wherever a question's group has a correct and an incorrect
+    one (arXiv 2405.00402). A sample the token limit cut is never rejected: "unfinished" would be a
+    shortcut for the policy to learn instead of "wrong". With `gold_fallback`, a question with no
+    correct sample pairs its gold solution (chosen) with its finished wrong samples.
+    """
     pairs, seen = [], set()
-    any_correct = fell_back = 0
-    for item, outs in zip(items, samples):
-        rewards = {o: checker.score(item, o) for o in outs}  # distinct samples, in order, scored once
+    any_correct = mixed = fell_back = dropped = 0
+    truncated = truncated or [[False] * len(outs) for outs in samples]
+    for item, outs, cuts in zip(items, samples, truncated):
+        rewards, cut = {}, {}
+        for o, c in zip(outs, cuts):  # distinct samples, in order, scored once
+            if o not in rewards:
+                rewards[o], cut[o] = checker.score(item, o), c
         good = [o for o, r in rewards.items() if r]
-        bad = [o for o, r in rewards.items() if not r]
+        bad = [o for o, r in rewards.items() if not r and not cut[o]]
+        dropped += sum(not r and cut[o] for o, r in rewards.items())
         any_correct += bool(good)
+        mixed += bool(good) and bool(bad)
         gold = not good and gold_fallback
         if gold:
             good = [item["completion"]]
@@ -55,8 +73,10 @@ def make_pairs(items: list[dict], samples: list[list[str]], gold_fallback: bool)
             fell_back += gold
             pairs.append({"id": f"dpo/{item['id']}/{j}", "source": item["source"], "source_id": item["id"],
                           "prompt": item["prompt"], "chosen": chosen, "rejected": rejected, "gold_chosen": gold})
-    return pairs, {"questions": len(items), "questions_with_correct": any_correct, "pairs": len(pairs),
-                   "pairs_gold_chosen": fell_back}
+    return pairs, {"questions": len(items), "questions_with_correct": any_correct, "questions_mixed": mixed,
+                   "mixed_share": round(mixed / max(1, len(items)), 4), "pairs": len(pairs),
+                   "pairs_gold_chosen": fell_back, "self_sampled_share": round(1 - fell_back / max(1, len(pairs)), 4),
+                   "truncated_dropped": dropped}
 
 
 def make_trainer(cfg, pairs: list[dict], adapter: str = "models/sft", base: str = models.LOCAL) -> DPOTrainer:
@@ -75,7 +95,7 @@ def make_trainer(cfg, pairs: list[dict], adapter: str = "models/sft", base: str 
                      loss_type=[t.strip() for t in cfg.loss_type.split(",")], learning_rate=cfg.learning_rate,
                      max_steps=cfg.max_steps, per_device_train_batch_size=cfg.per_device_train_batch_size, logging_steps=1,
                      save_steps=cfg.save_steps, save_total_limit=2, report_to=[], seed=cfg.seed, data_seed=cfg.seed,
-                     use_cpu=not on_cuda, bf16=on_cuda, gradient_checkpointing=False, dataloader_num_workers=0,
+                     use_cpu=not on_cuda, **models.mixed_precision(), gradient_checkpointing=False, dataloader_num_workers=0,
                      max_length=512)
     return DPOTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer)
 
@@ -123,14 +143,19 @@ def stage(cfg) -> tuple[dict, list[dict]]:
     for rnd in range(1, cfg.rounds + 1):
         quantized = tuning.quantization(cfg) == "nf4-4bit"
         policy = models.load_model(models.LOCAL, adapter=adapter, load_in_4bit=quantized)
-        if not quantized:
+        if not quantized and hasattr(policy, "merge_and_unload"):
             policy = policy.merge_and_unload()  # same outputs, faster sampling (merging into nf4 would round)
-        samples, sampled = sample(cfg, policy, tok, items, seed=cfg.seed + 1000 * rnd)
+        samples, cut, sampled = sample(cfg, policy, tok, items, seed=cfg.seed + 1000 * rnd)
         del policy
-        pairs, counts = make_pairs(items, samples, cfg.gold_fallback)
+        pairs, counts = make_pairs(items, samples, cfg.gold_fallback, cut)
         all_pairs += [{**p, "round": rnd} for p in pairs]
         out = io.path("models/dpo") if rnd == cfg.rounds else models.checkpoint_dir("dpo-rounds") / f"round{rnd}"
-        trained = train(cfg, pairs, out, adapter=str(io.path(adapter)))
+        if pairs:
+            trained = train(cfg, pairs, out, adapter=str(io.path(adapter)))
+        else:  # every group all right or all wrong: nothing to prefer, the policy goes on unchanged
+            with io.atomic_path(out) as tmp:
+                shutil.copytree(io.path(adapter), tmp, dirs_exist_ok=True)
+            trained = {"seconds": 0.0, "steps": 0, "curve": [], "untrained_no_pairs": True}
         curve += [{**row, "round": rnd} for row in trained.pop("curve")]
         metrics.update({f"round{rnd}/{k}": v for k, v in {**sampled, **counts, **trained}.items()})
         adapter = str(out)

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mathtune import checker, generation, gsm8k, io, models, protocol, puzzles
+from mathtune import checker, generation, gsm8k, io, models, protocol, puzzles, stats
 
 PUZZLE_SETS = ("in_domain", "ood_range", "ood_components")
 ADAPTERS = {"base": None, "sft": "models/sft", "dpo": "models/dpo"}
 
 
 def present() -> dict[str, str | None]:
-    """The models to evaluate: base always, sft and dpo where their adapter folder exists."""
-    return {name: a for name, a in ADAPTERS.items() if a is None or (io.path(a) / "adapter_config.json").is_file()}
+    """The models to evaluate: base always, sft and dpo where their adapter (or whole model) folder exists."""
+    return {name: a for name, a in ADAPTERS.items()
+            if a is None or (io.path(a) / "adapter_config.json").is_file() or models.is_full_model(a)}
 
 
 def test_sets(cfg) -> dict[str, list[dict]]:
@@ -33,13 +34,19 @@ def test_sets(cfg) -> dict[str, list[dict]]:
     return sets
 
 
+def rate(key: str, ok: list[bool]) -> dict:
+    """A pass rate with its 95 % Wilson interval, as flat metrics: key, key_ci95_low, key_ci95_high."""
+    lo, hi = stats.wilson(sum(ok), len(ok))
+    return {key: sum(ok) / len(ok), f"{key}_ci95_low": lo, f"{key}_ci95_high": hi}
+
+
 def score_set(name: str, items: list[dict], outputs: list[str]) -> tuple[dict, list[dict]]:
     rows, metrics = [], {}
     if name == "gsm8k":
         strict = [checker.score(it, o, "strict") for it, o in zip(items, outputs)]
         flexible = [checker.score(it, o, "flexible") for it, o in zip(items, outputs)]
         invalid = [gsm8k.extract(o, "strict") is None for o in outputs]
-        metrics = {"gsm8k/strict": sum(strict) / len(items), "gsm8k/flexible": sum(flexible) / len(items),
+        metrics = {**rate("gsm8k/strict", strict), **rate("gsm8k/flexible", flexible),
                    "gsm8k/invalid": sum(invalid) / len(items), "gsm8k/n": len(items)}
         for it, o, s, f in zip(items, outputs, strict, flexible):
             rows.append({"id": it["id"], "output": o, "gold": it["answer"], "strict": s, "flexible": f})
@@ -87,7 +94,7 @@ def evaluate_model(cfg, name: str, adapter: str | None, sets: dict, out_dir: Pat
     if cached is None:
         tokenizer = models.load_tokenizer(models.LOCAL)
         model = models.load_model(models.LOCAL, adapter=adapter)
-        if adapter is not None:
+        if hasattr(model, "merge_and_unload"):
             model = model.merge_and_unload()  # same outputs, faster generation
     metrics, tokens, seconds = {}, 0, 0.0
     for set_name, items in sets.items():

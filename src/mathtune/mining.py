@@ -15,7 +15,7 @@
    calculator chain (kept only if every result stays an integer and keeps its sign).
 5. One-shot filter: a candidate is kept if, shown as a one-shot demonstration, it makes the model
    solve the bad case it was made from.
-Run with `dvc repro mining`; `run(cfg, model, tokenizer, gsm8k_items, puzzle_items, test_keys)`.
+Run with `dvc repro mining`; `run(cfg, model, tokenizer, gsm8k_items, puzzle_items, test_keys, spec)`.
 """
 from __future__ import annotations
 
@@ -82,8 +82,8 @@ def bad_cases(model, tokenizer, items: list[dict], batch_size: int) -> tuple[lis
               "keyphrases": (gsm8k_keyphrases if it["source"] == "gsm8k" else puzzle_keyphrases)(it, out)}
              for it, out in zip(items, outs) if not checker.score(it, out)]
     stats = {}
-    for source, st in per_source.items():
-        stats[f"{source}/tokens_per_s"] = st["tokens_per_s"]
+    for source in ("gsm8k", "puzzles"):
+        stats[f"{source}/tokens_per_s"] = per_source[source]["tokens_per_s"]
         stats[f"{source}/bad_case_rate"] = round(sum(c["item"]["source"] == source for c in cases) /
                                                  max(1, sum(it["source"] == source for it in items)), 4)
     return cases, stats
@@ -108,12 +108,13 @@ def cluster(phrases: list[str], k: int, seed: int, model=None) -> tuple[np.ndarr
     return km.labels_, names
 
 
-def synth_puzzle(case: dict, rng: random.Random, ops: str, test_keys: set) -> dict | None:
-    """A new puzzle like the bad case: same N, its value range, solution by construction."""
+def synth_puzzle(case: dict, rng: random.Random, spec: dict, test_keys: set) -> dict | None:
+    """A new puzzle like the bad case: same N, its value range, solution by construction with the
+    puzzles stage's ops, bound and trace (`spec`, data/puzzles/spec.json)."""
     it = case["item"]
     n = len(it["numbers"])
     split = puzzles.Split("mined", 1, n, n, max(1, min(it["numbers"])), max(it["numbers"]))
-    numbers, target, solution = puzzles.generate(rng, split, ops)
+    numbers, target, solution = puzzles.generate(rng, split, spec["ops"], spec["bound"], spec["trace"])
     if (tuple(numbers), target) in test_keys or (numbers, target) == (it["numbers"], it["target"]):
         return None
     rec = puzzles.record("mined", 0, numbers, target, solution)
@@ -171,9 +172,11 @@ def one_shot(candidate: dict, case: dict) -> list[dict]:
     return protocol.one_shot_messages(candidate["prompt"], candidate["completion"], case["item"]["prompt"])
 
 
-def run(cfg, model, tokenizer, gsm8k_items: list[dict], puzzle_items: list[dict], test_keys: set,
+def run(cfg, model, tokenizer, gsm8k_items: list[dict], puzzle_items: list[dict], test_keys: set, spec: dict,
         round_: int = 1) -> dict:
-    """One mining round of `model`; returns {'cases', 'types', 'targeted', 'metrics'}."""
+    """One mining round of `model`; returns {'cases', 'types', 'targeted', 'metrics'}.
+
+    `spec` is the puzzles stage's ops, bound and trace (puzzles.spec()): mined puzzles are made alike."""
     rng = random.Random(f"{cfg.seed}:{round_}")  # each round mines a fresh sample
     sample = rng.sample(gsm8k_items, min(cfg.sample_gsm8k, len(gsm8k_items))) + \
         rng.sample(puzzle_items, min(cfg.sample_puzzles, len(puzzle_items)))
@@ -192,7 +195,7 @@ def run(cfg, model, tokenizer, gsm8k_items: list[dict], puzzle_items: list[dict]
             case = members[j % len(members)]
             crng = random.Random(f"{cfg.seed}:{round_}:{case['item']['id']}:{j}")
             cand = renumber(case["item"], crng) if case["item"]["source"] == "gsm8k" else \
-                synth_puzzle(case, crng, "+-*/", test_keys)
+                synth_puzzle(case, crng, spec, test_keys)
             if cand is not None:
                 cand["id"] = f"mining/r{round_}/{t}/{j}/{case['item']['id']}"
                 cand["round"] = round_
@@ -241,11 +244,11 @@ def stage(cfg) -> dict:
     tok = models.load_tokenizer(models.LOCAL)
     g = gsm8k.load(io.path("data/gsm8k/train.jsonl"))
     p = io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target"))
-    keys = puzzles.test_keys()
+    keys, spec = puzzles.test_keys(), puzzles.spec()
     adapter, cases, types_, targeted, metrics = None, [], [], [], {}
     for rnd in range(1, cfg.rounds + 1):
         model = models.load_model(models.LOCAL, adapter=adapter)
-        out = run(cfg, model.merge_and_unload() if adapter else model, tok, g, p, keys, rnd)
+        out = run(cfg, model.merge_and_unload() if adapter else model, tok, g, p, keys, spec, rnd)
         del model
         cases += [{**c, "round": rnd} for c in out["cases"]]
         types_ += out["types"]

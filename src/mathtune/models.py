@@ -5,7 +5,7 @@ environment record every stage's metrics carry.
 
     tok = models.load_tokenizer("local")
     model = models.load_model("local", adapter="models/sft")      # base + SFT LoRA adapter
-    text = models.chat_prompt(tok, "Use each of the integers 1, 2 exactly once ... to make 3.")
+    text = models.chat_prompt(tok, "Make 3 from 1, 2.")
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from peft import LoraConfig, PeftModel, prepare_model_for_kbit_training
-from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig, GenerationConfig
 
 from mathtune import io, protocol
 
@@ -83,7 +83,15 @@ def load_tokenizer(name: str):
 
 
 def dtype() -> torch.dtype:
-    return torch.bfloat16 if torch.cuda.is_available() else torch.float32
+    """bf16 on GPUs that have it, fp16 on older ones (T4/V100 class), fp32 on CPU."""
+    if not torch.cuda.is_available():
+        return torch.float32
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def mixed_precision() -> dict:
+    """Trainer's precision flags matching dtype(): {"bf16": ...} or {"fp16": ...}."""
+    return {"bf16": dtype() == torch.bfloat16, "fp16": dtype() == torch.float16}
 
 
 def quantization(load_in_4bit: bool) -> BitsAndBytesConfig | None:
@@ -94,22 +102,41 @@ def quantization(load_in_4bit: bool) -> BitsAndBytesConfig | None:
                               bnb_4bit_compute_dtype=dtype())
 
 
+def is_full_model(folder) -> bool:
+    """A fine-tuned folder that holds whole weights (sft.lora_r: 0), not a LoRA adapter."""
+    folder = io.path(folder)
+    return (folder / "config.json").is_file() and not (folder / "adapter_config.json").is_file()
+
+
 def load_model(name: str, adapter: str | None = None, load_in_4bit: bool = False, trainable: bool = False):
-    """A causal LM on the project's device, optionally with a LoRA adapter folder on top."""
+    """A causal LM on the project's device, optionally with a fine-tuned folder on top.
+
+    `adapter` is a LoRA adapter folder (loaded onto `name`), or a whole fine-tuned model (lora_r: 0),
+    which is then loaded instead of `name`.
+    """
+    if adapter is not None and is_full_model(adapter):
+        name, adapter = str(io.path(adapter)), None
     model = AutoModelForCausalLM.from_pretrained(resolve(name), dtype=dtype(), trust_remote_code=False,
                                                  quantization_config=quantization(load_in_4bit),
                                                  device_map=device())
+    # generation settings are the protocol's, never the checkpoint's: a shipped generation_config.json
+    # (repetition_penalty, top_k, ...) would otherwise fill every setting a generate() call leaves unset
+    model.generation_config = GenerationConfig(bos_token_id=model.config.bos_token_id,
+                                               eos_token_id=model.config.eos_token_id,
+                                               pad_token_id=model.config.pad_token_id)
     if adapter is not None:
         folder = io.path(adapter)
         if not (folder / "adapter_config.json").is_file():
-            raise FileNotFoundError(f"no LoRA adapter at {adapter!r} (adapter_config.json missing): "
+            raise FileNotFoundError(f"no LoRA adapter or model at {adapter!r} (adapter_config.json missing): "
                                     f"run the stage that writes it (`dvc repro`)")
         if load_in_4bit and trainable:
             # QLoRA: fp32 norms and input grads on the frozen 4-bit base, as peft's recipe does before
             # wrapping (TRL does this itself only when it creates the adapter from a peft_config)
             model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
         model = PeftModel.from_pretrained(model, str(folder), is_trainable=trainable)
-    if not trainable:
+    if trainable:
+        model.train()
+    else:
         model.eval()
     return model
 

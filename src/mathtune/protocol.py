@@ -6,7 +6,7 @@ protocol produced a number. Pure Python: no torch.
 """
 from __future__ import annotations
 
-PROTOCOL_VERSION = "1"
+PROTOCOL_VERSION = "2"  # 2: the short puzzle prompt (half the tokens of version 1's)
 
 # --- chat format of the embedded (`local`) model. A Hugging Face model uses its own chat template.
 CHAT_TEMPLATE = (
@@ -22,8 +22,10 @@ MASK = "<MASK>"
 # --- GSM8K chain of thought (zero-shot; the answer ends with GSM8K's own `#### N` line)
 GSM8K_PROMPT = "Solve the problem step by step. End with '#### <answer>'.\n{question}"
 
-# --- arithmetic puzzles (arXiv 2406.02100): a symbolic prompt, answer = N-1 steps `a op b = c`
-PUZZLE_PROMPT = "Use each of the integers {numbers} exactly once with + - * / to make {target}."
+# --- arithmetic puzzles (arXiv 2406.02100): a symbolic prompt, answer = N-1 steps `a op b = c`.
+# Short on purpose: on 2 CPU cores the embedded model's fine-tuning budget is counted in tokens, and
+# version 1's "Use each of the integers ... exactly once with + - * / to make T." cost 2x the tokens.
+PUZZLE_PROMPT = "Make {target} from {numbers}."
 
 # --- dual instruction tuning (arXiv 2403.18295)
 IRSP_GSM8K_PROMPT = (
@@ -40,6 +42,13 @@ IR_PUZZLE_PROMPT = (
     "Reconstruct the masked value of the puzzle from its steps.\n"
     "Integers: {numbers}. Target: {target}.\nSteps: {solution}"
 )
+
+
+def prompt_texts() -> list[str]:
+    """The fixed wording of every prompt template (placeholders removed), for training a tokenizer."""
+    import re
+    templates = [v for k, v in globals().items() if k.endswith("_PROMPT") and isinstance(v, str)]
+    return [re.sub(r"\{\w+\}", "", t) for t in templates] * 20
 
 
 # --- one-shot demonstration (mining's filter): the demo is an earlier user/assistant turn of the same

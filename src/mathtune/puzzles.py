@@ -4,14 +4,17 @@ A puzzle is a multiset of N integers and a target T; an answer is N-1 steps `a o
 separated, that use every given integer and every intermediate result exactly once and end at T.
 Negative intermediates are allowed; `/` only when exact. The paper's example:
 `verify([3, 6, 7, 51, 58], 4, "58-51=7, 6-7=-1, 3*-1=-3, -3+7=4")` is True.
+A step may carry the numbers left after it, sorted (`puzzles.trace: state`):
+`"58-51=7 [3 6 7 7], 6-7=-1 [-1 3 7], 3*-1=-3 [-3 7], -3+7=4 [4]"`; the verifier checks that list too.
+Every intermediate result and the target lie within [-bound, bound] (`puzzles.bound`, alike for train
+and the test sets), so the task is the search, not long multiplication (Countdown keeps T <= 100).
 
 Pure Python (no torch): model output is only ever a string here, parsed by regex, never eval'd.
-Run the stage with `dvc repro puzzles`; `synthesize(cfg, out_dir)` writes five splits:
+Run the stage with `dvc repro puzzles`; `synthesize(cfg, out_dir)` writes four splits:
 
-    corpus          the base model's pre-training traces (corpus_size); train's distribution
-    train           the fine-tuning set (SFT, dual, mining, DPO): train's distribution, disjoint
-                    from corpus, so a train-size sweep measures new puzzles and leaves the base alone
-    in_domain       same distribution as train, disjoint from it
+    train           the fine-tuning set (SFT, dual, mining, DPO): N in [train_n_from, train_n_max],
+                    values in [value_min, value_max]; the base model never sees a puzzle
+    in_domain       N in [train_n_min, train_n_max], train's values, disjoint from train
     ood_range       same N, values in [value_max + 1, ood_value_max]
     ood_components  N = ood_n (more integers than train has), train's values
 """
@@ -33,12 +36,13 @@ from mathtune import io, protocol
 
 MAX_CHARS = 4096  # longer answers are rejected before any parsing
 _DIGITS = 40  # an operand longer than this is bad format: int() never sees a huge string
-_STEP = re.compile(rf"\s*(-?\d{{1,{_DIGITS}}})\s*([-+*/])\s*(-?\d{{1,{_DIGITS}}})\s*=\s*(-?\d{{1,{_DIGITS}}})\s*")
+_NUM = rf"-?[0-9]{{1,{_DIGITS}}}"  # ASCII digits only: any other digit is bad format, never int()'d
+_STEP = re.compile(rf"\s*({_NUM})\s*([-+*/])\s*({_NUM})\s*=\s*({_NUM})\s*(?:\[([-0-9 ]{{0,400}})\])?\s*")
 _SEPARATORS = re.compile(r"[,;\n]")
 _UNICODE = str.maketrans({"\u2212": "-", "\u2013": "-", "\u00d7": "*", "\u22c5": "*", "\u00b7": "*",
                           "\u00f7": "/", "\u2215": "/"})
 REASONS = ("not a string", "too long", "empty", "bad format", "operand not available",
-           "inexact division", "arithmetic error", "number left unused", "wrong final value")
+           "inexact division", "arithmetic error", "wrong state", "number left unused", "wrong final value")
 
 
 def _apply(a: int, op: str, b: int) -> int | None:
@@ -64,7 +68,7 @@ def check(numbers, target: int, solution) -> str | None:
     if not text:
         return "empty"
     pool = Counter(numbers)
-    last = None
+    last, k = None, 0
     for k, part in enumerate((p for p in _SEPARATORS.split(text) if p.strip()), 1):
         m = _STEP.fullmatch(part)
         if not m:
@@ -81,6 +85,10 @@ def check(numbers, target: int, solution) -> str | None:
             return f"arithmetic error: step {k} op {op} wrote {c} for {value}"
         pool[c] += 1
         last = c
+        if m[5] is not None:  # a `state` step: the listed numbers must be exactly those left
+            listed = m[5].split()
+            if not all(re.fullmatch(_NUM, x) for x in listed) or Counter(map(int, listed)) != +pool:
+                return f"wrong state: step {k} lists [{m[5].strip()[:40]}]"
     if sum(pool.values()) > 1:
         return f"number left unused: {sum(pool.values()) - 1} left after {k} steps"
     if last != target:
@@ -134,26 +142,44 @@ class Split:
     hi: int
 
 
-def generate(rng: random.Random, split: Split, ops: str) -> tuple[list[int], int, str]:
-    """One puzzle by construction: draw integers, combine two at random until one is left."""
-    n = rng.randint(split.n_min, split.n_max)
-    pool = [rng.randint(split.lo, split.hi) for _ in range(n)]
-    numbers = sorted(pool)
-    plain = ops.replace("/", "") or ops
-    steps = []
-    while len(pool) > 1:
-        i, j = rng.sample(range(len(pool)), 2)
-        a, b = pool[i], pool[j]
-        op = rng.choice(ops)
-        c = _apply(a, op, b)
-        if c is None:  # inexact division: take another operator
-            op = rng.choice(plain)
+def render(steps: list[tuple[int, str, int, int]], numbers: list[int], trace: str) -> str:
+    """The answer text: `a op b = c` steps, comma separated; `state` adds the sorted numbers left."""
+    if trace == "steps":
+        return ", ".join(f"{a}{op}{b}={c}" for a, op, b, c in steps)
+    pool, out = Counter(numbers), []
+    for a, op, b, c in steps:
+        pool[a] -= 1
+        pool[b] -= 1
+        pool[c] += 1
+        out.append(f"{a}{op}{b}={c} [{' '.join(map(str, sorted(pool.elements())))}]")
+    return ", ".join(out)
+
+
+def generate(rng: random.Random, split: Split, ops: str, bound: int = 10**9,
+             trace: str = "steps") -> tuple[list[int], int, str]:
+    """One puzzle by construction: draw integers, then combine two at a time until one is left.
+
+    Each step is drawn uniformly from the (pair, operator) moves whose result is exact and within
+    [-bound, bound]; a draw that gets stuck (no such move) starts over with the next draws of rng.
+    """
+    while True:
+        n = rng.randint(split.n_min, split.n_max)
+        pool = [rng.randint(split.lo, split.hi) for _ in range(n)]
+        numbers, steps = sorted(pool), []
+        while len(pool) > 1:
+            moves = [(i, j, op) for i in range(len(pool)) for j in range(len(pool)) if i != j for op in ops
+                     if (c := _apply(pool[i], op, pool[j])) is not None and abs(c) <= bound]
+            if not moves:
+                break
+            i, j, op = rng.choice(moves)
+            a, b = pool[i], pool[j]
             c = _apply(a, op, b)
-        for k in sorted((i, j), reverse=True):
-            pool.pop(k)
-        pool.append(c)
-        steps.append(f"{a}{op}{b}={c}")
-    return numbers, pool[0], ", ".join(steps)
+            for k in sorted((i, j), reverse=True):
+                pool.pop(k)
+            pool.append(c)
+            steps.append((a, op, b, c))
+        if len(pool) == 1:
+            return numbers, pool[0], render(steps, numbers, trace)
 
 
 def record(split: str, idx: int, numbers: list[int], target: int, solution: str) -> dict:
@@ -165,12 +191,12 @@ def record(split: str, idx: int, numbers: list[int], target: int, solution: str)
 
 def _chunk(args) -> list[tuple[tuple, str]]:
     """Worker: items [start, end) of a split as (key, JSON line), each verified against its gold."""
-    split, ops, seed, start, end = args
+    split, ops, bound, trace, seed, start, end = args
     out = []
     for idx in range(start, end):
         # per-item RNG: item idx is the same whatever the chunking or the worker count
         rng = random.Random(f"{seed}:{split.name}:{idx}")
-        numbers, target, solution = generate(rng, split, ops)
+        numbers, target, solution = generate(rng, split, ops, bound, trace)
         if check(numbers, target, solution) is not None:
             raise AssertionError(f"generator made an invalid puzzle: {numbers} {target} {solution}")
         out.append(((tuple(numbers), target), json.dumps(record(split.name, idx, numbers, target, solution))))
@@ -178,17 +204,16 @@ def _chunk(args) -> list[tuple[tuple, str]]:
 
 
 def splits(cfg) -> list[Split]:
-    """Test sets first: they claim their puzzles; then corpus, then train, each skipping all before it.
+    """Test sets first: they claim their puzzles; then train, skipping all of them.
 
-    The order makes corpus independent of train_size (and the tests of both): with per-item RNG, a
-    split's bytes depend only on the splits before it.
+    The order makes the test sets independent of train_size: with per-item RNG, a split's bytes
+    depend only on the splits before it.
     """
     return [
         Split("in_domain", cfg.test_size, cfg.train_n_min, cfg.train_n_max, cfg.value_min, cfg.value_max),
         Split("ood_range", cfg.test_size, cfg.train_n_min, cfg.train_n_max, cfg.value_max + 1, cfg.ood_value_max),
         Split("ood_components", cfg.test_size, cfg.ood_n, cfg.ood_n, cfg.value_min, cfg.value_max),
-        Split("corpus", cfg.corpus_size, cfg.train_n_min, cfg.train_n_max, cfg.value_min, cfg.value_max),
-        Split("train", cfg.train_size, cfg.train_n_min, cfg.train_n_max, cfg.value_min, cfg.value_max),
+        Split("train", cfg.train_size, cfg.train_n_from, cfg.train_n_max, cfg.value_min, cfg.value_max),
     ]
 
 
@@ -199,7 +224,7 @@ def _write_split(split: Split, cfg, seen: set, pool, target: Path, chunk: int) -
     with io.atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as f:
         while written < split.size:
             want = int((split.size - written) * 1.05) + chunk  # duplicates are rare: one round usually does
-            jobs = [(split, cfg.ops, cfg.seed, s, min(s + chunk, next_idx + want))
+            jobs = [(split, cfg.ops, cfg.bound, cfg.trace, cfg.seed, s, min(s + chunk, next_idx + want))
                     for s in range(next_idx, next_idx + want, chunk)]
             next_idx += want
             results = pool.imap(_chunk, jobs) if pool else map(_chunk, jobs)
@@ -221,9 +246,15 @@ def _write_split(split: Split, cfg, seen: set, pool, target: Path, chunk: int) -
 
 
 def synthesize(cfg, out_dir: str | Path) -> dict:
-    """Write corpus, train and the three test sets as JSONL under out_dir; returns metrics."""
+    """Write train and the three test sets as JSONL under out_dir; returns metrics."""
     if any(ch not in "+-*/" for ch in cfg.ops) or not cfg.ops:
         raise ValueError(f"params puzzles.ops: expected a subset of '+-*/', got {cfg.ops!r}")
+    if cfg.trace not in ("steps", "state"):
+        raise ValueError(f"params puzzles.trace: expected 'steps' or 'state', got {cfg.trace!r}")
+    if not 2 <= cfg.train_n_from <= cfg.train_n_min:
+        raise ValueError("params puzzles.train_n_from: must be >= 2 and <= puzzles.train_n_min")
+    if cfg.bound < max(cfg.ood_value_max, cfg.value_max):
+        raise ValueError("params puzzles.bound: must be >= every value a puzzle draws (ood_value_max)")
     if cfg.ood_n <= cfg.train_n_max:
         raise ValueError("params puzzles.ood_n: must exceed puzzles.train_n_max (more integers than train)")
     out_dir = Path(out_dir)
@@ -242,6 +273,8 @@ def synthesize(cfg, out_dir: str | Path) -> dict:
         if pool:
             pool.close()
             pool.join()
+    # what a later stage needs to make more puzzles of this kind (mining's targeted synthesis)
+    io.write_json(out_dir / "spec.json", {"ops": cfg.ops, "bound": cfg.bound, "trace": cfg.trace})
     seconds = time.perf_counter() - start
     total = sum(s.size for s in splits(cfg))
     metrics.update({"seconds": round(seconds, 2), "puzzles_per_s": round(total / seconds)})
@@ -249,8 +282,13 @@ def synthesize(cfg, out_dir: str | Path) -> dict:
 
 
 def stage(cfg) -> dict:
-    """`dvc repro puzzles`: write data/puzzles/{corpus,train,in_domain,ood_range,ood_components}.jsonl."""
+    """`dvc repro puzzles`: write data/puzzles/{train,in_domain,ood_range,ood_components}.jsonl."""
     return synthesize(cfg, io.path("data/puzzles"))
+
+
+def spec() -> dict:
+    """ops, bound and trace of the puzzles stage's output (data/puzzles/spec.json)."""
+    return io.read_json(io.path("data/puzzles/spec.json"))
 
 
 def test_keys() -> set:

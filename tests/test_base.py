@@ -1,0 +1,56 @@
+"""The base stage's corpus and packing: no puzzle in the corpus, attention kept inside each document."""
+import re
+
+import torch
+
+from mathtune import arithmetic, base, models, protocol, puzzles
+
+
+def test_arithmetic_corpus_is_generic_calculation_with_no_puzzle_in_it():
+    items = arithmetic.corpus(3000, seed=0)
+    assert len({it["id"] for it in items}) == 3000
+    for it in items:
+        assert not it["prompt"].startswith(protocol.PUZZLE_PROMPT.split(" ")[0]) and " from " not in it["prompt"]
+        assert "[" not in it["completion"]  # no state trace
+        assert re.fullmatch(r"Compute [-0-9+*/()]+\.", it["prompt"])
+        # every step is right, and the chain ends at the answer
+        for step in it["completion"].split(", "):
+            a, op, b, c = re.fullmatch(r"(-?\d+)([-+*/])(-?\d+)=(-?\d+)", step).groups()
+            assert puzzles._apply(int(a), op, int(b)) == int(c)
+        assert int(it["completion"].rsplit("=", 1)[1]) == it["answer"]
+    assert any(it["answer"] < 0 for it in items) and max(abs(it["answer"]) for it in items) >= 500
+    assert arithmetic.corpus(50, seed=0) == items[:50]  # per-item RNG: a prefix is the same items
+
+
+def test_tokenizer_splits_digits_and_operators(tiny_model):
+    tok = models.load_tokenizer(tiny_model)
+    pieces = tok.convert_ids_to_tokens(tok("12=-345, 7--2", add_special_tokens=False)["input_ids"])
+    assert "".join(pieces).replace("\u0120", " ") == "12=-345, 7--2"
+    assert {p for p in pieces if any(ch in p for ch in "=-0123456789")} <= set("=-0123456789")
+
+
+def test_a_document_packed_after_another_sees_only_itself(tiny_model):
+    tok = models.load_tokenizer(tiny_model)
+    model = models.load_model(tiny_model)
+    doc = tok("Compute 12+7. 12+7=19", add_special_tokens=False)["input_ids"]
+    other = tok("A different document that comes first.", add_special_tokens=False)["input_ids"]
+    alone = base.collate([{"input_ids": doc, "seq_lengths": [len(doc)]}], tok.pad_token_id)
+    after = base.collate([{"input_ids": other + doc, "seq_lengths": [len(other), len(doc)]}], tok.pad_token_id)
+    assert after["position_ids"][0, len(other)] == 0 and after["labels"][0, len(other)] == -100
+    with torch.no_grad():
+        a = model(input_ids=alone["input_ids"], position_ids=alone["position_ids"]).logits[0]
+        b = model(input_ids=after["input_ids"], position_ids=after["position_ids"]).logits[0, len(other):]
+        # the same ids without per-document positions do see the first document: the test can fail
+        c = model(input_ids=after["input_ids"]).logits[0, len(other):]
+    assert torch.allclose(a, b, atol=1e-5)
+    assert not torch.allclose(a, c, atol=1e-3)
+
+
+def test_packing_keeps_every_document_whole():
+    tok = base.train_tokenizer(["Compute 1+2. 1+2=3"] * 20 + protocol.prompt_texts(), 300)
+    docs = base.corpus(tok, arithmetic.corpus(200, seed=1))
+    data = base.packed(tok, docs, 64)
+    lengths = sorted(n for row in data["seq_lengths"] for n in row)
+    # one row per document at most: a document longer than a row is truncated, never split
+    assert lengths == sorted(min(64, len(tok(d, add_special_tokens=False)["input_ids"])) for d in docs)
+    assert all(len(row) <= 64 for row in data["input_ids"])
