@@ -76,6 +76,10 @@ def puzzle_distributions(data: dict[str, list[dict]]) -> list[Path]:
 def loss_curve(rows: list[dict], title: str, name: str, y: str = "loss") -> Path:
     fig, ax = plt.subplots(figsize=(6, 3.5))
     df = pd.DataFrame(rows)
+    if df.empty or y not in df:  # e.g. a DPO round with no pairs trained nothing
+        ax.text(0.5, 0.5, "nothing trained", ha="center", transform=ax.transAxes)
+        ax.set_title(title)
+        return _save(fig, name)
     sns.lineplot(df, x="step", y=y, hue="round" if "round" in df else None, ax=ax).set_title(title)
     return _save(fig, name)
 
