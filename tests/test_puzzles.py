@@ -120,7 +120,9 @@ def test_splits_are_disjoint_unique_and_have_their_ranges(tmp_path):
     for name in ("train", "in_domain", "ood_range", "ood_components"):
         rows = io.read_jsonl(tmp_path / f"{name}.jsonl")
         keys[name] = [(tuple(r["numbers"]), r["target"]) for r in rows]
-        assert len(set(keys[name])) == len(rows) == metrics[f"{name}/count"]
+        assert len(rows) == metrics[f"{name}/count"]
+        if name != "train":  # test puzzles are unique; train keeps repeats, as fresh sampling does
+            assert len(set(keys[name])) == len(rows)
         assert all(puzzles.verify(r["numbers"], r["target"], r["completion"]) for r in rows)
         # the bound holds on every split: every intermediate result and the target
         assert all(abs(int(step.split("=")[1].split(" [")[0])) <= 100 and abs(r["target"]) <= 100
@@ -137,7 +139,7 @@ def test_splits_are_disjoint_unique_and_have_their_ranges(tmp_path):
 def test_a_wider_train_span_of_n_leaves_in_domain_alone(tmp_path):
     puzzles.synthesize(_cfg(train_n_from=2), tmp_path)
     train = [len(r["numbers"]) for r in io.read_jsonl(tmp_path / "train.jsonl")]
-    assert set(train) == {2, 3, 4}
+    assert set(train) == {2, 3, 4} and min(train.count(n) for n in (2, 3, 4)) > 800  # N uniform, not skewed
     assert {len(r["numbers"]) for r in io.read_jsonl(tmp_path / "in_domain.jsonl")} == {3, 4}
 
 

@@ -13,7 +13,8 @@ Pure Python (no torch): model output is only ever a string here, parsed by regex
 Run the stage with `dvc repro puzzles`; `synthesize(cfg, out_dir)` writes four splits:
 
     train           the fine-tuning set (SFT, dual, mining, DPO): N in [train_n_from, train_n_max],
-                    values in [value_min, value_max]; the base model never sees a puzzle
+                    values in [value_min, value_max], no test puzzle, repeats kept (as fresh
+                    sampling gives them); the base model never sees a puzzle
     in_domain       N in [train_n_min, train_n_max], train's values, disjoint from train
     ood_range       same N, values in [value_max + 1, ood_value_max]
     ood_components  N = ood_n (more integers than train has), train's values
@@ -218,7 +219,13 @@ def splits(cfg) -> list[Split]:
 
 
 def _write_split(split: Split, cfg, seen: set, pool, target: Path, chunk: int) -> int:
-    """Stream unique, unseen puzzles of `split` (in index order) into `target`; returns items drawn."""
+    """Stream puzzles of `split` (in index order) into `target`, none of them in `seen`; returns items drawn.
+
+    A test split's puzzles are unique and join `seen`. The train split skips every test puzzle but
+    keeps its own repeats, as fresh sampling would: forcing train to be unique would skew it to
+    N = 4, because 3-integer puzzles over 1-20 are few (a unique 100k train set was 77 % N = 4).
+    """
+    unique = split.name != "train"
     written, next_idx, drawn = 0, 0, 0
     bar = tqdm(total=split.size, desc=f"puzzles/{split.name}", unit="pz", mininterval=2, disable=split.size < 10_000)
     with io.atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as f:
@@ -234,7 +241,8 @@ def _write_split(split: Split, cfg, seen: set, pool, target: Path, chunk: int) -
                         break
                     drawn += 1
                     if key not in seen:
-                        seen.add(key)
+                        if unique:
+                            seen.add(key)
                         f.write(line + "\n")
                         written += 1
                         bar.update(1)
@@ -268,7 +276,7 @@ def synthesize(cfg, out_dir: str | Path) -> dict:
                 raise ValueError(f"params puzzles: split {split.name} would be empty (size {split.size})")
             attempts = _write_split(split, cfg, seen, pool, out_dir / f"{split.name}.jsonl", chunk)
             metrics[f"{split.name}/count"] = split.size
-            metrics[f"{split.name}/duplicates_skipped"] = attempts - split.size
+            metrics[f"{split.name}/skipped"] = attempts - split.size  # repeats (tests) or test puzzles (train)
     finally:
         if pool:
             pool.close()
