@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from mathtune import io  # noqa: E402
+from mathtune import io, stats  # noqa: E402
 
 SETS = ["in_domain", "ood_range", "ood_components"]
 PAPER_PUZZLES = {"in_domain": 0.44, "ood_range": 0.33, "ood_components": 0.35}  # open-llama-3B, 100M puzzles
@@ -104,6 +104,38 @@ def _scores(row: dict, model: str) -> dict:
     s = {t: m.get(f"evaluate.{model}/puzzles/{t}/pass@1") for t in SETS}
     s["gsm8k"] = m.get(f"evaluate.{model}/gsm8k/strict")
     return s
+
+
+def _cell(row: dict, model: str, test_set: str) -> str:
+    """`0.044 [0.028, 0.068]`: the score with its 95 % Wilson interval where the metrics have it."""
+    key = f"evaluate.{model}/gsm8k/strict" if test_set == "gsm8k" else f"evaluate.{model}/puzzles/{test_set}/pass@1"
+    m = row["metrics"]
+    if m.get(key) is None:
+        return "—"
+    lo, hi = m.get(f"{key}_ci95_low"), m.get(f"{key}_ci95_high")
+    return f"{m[key]:.3f}" + ("" if lo is None else f" [{lo:.3f}, {hi:.3f}]")
+
+
+def paired_table(pairs=(("base", "sft"), ("sft", "dpo"))) -> str:
+    """Markdown: two models on the same items of each test set, with the exact McNemar p-value.
+
+    Read from the workspace's per-item predictions (data/predictions/<model>/<set>.jsonl)."""
+    lines = ["| comparison | test set | n | A | B | only A right | only B right | McNemar p |",
+             "|---|---|---|---|---|---|---|---|"]
+    for a, b in pairs:
+        for t in ["gsm8k"] + SETS:
+            fa, fb = (io.path(f"data/predictions/{m}/{t}.jsonl") for m in (a, b))
+            if not (fa.is_file() and fb.is_file()):
+                continue
+            ra, rb = io.read_jsonl(fa), io.read_jsonl(fb)
+            field = "strict" if t == "gsm8k" else "correct"
+            if [r["id"] for r in ra] != [r["id"] for r in rb]:
+                continue
+            out = stats.paired([r[field] for r in ra], [r[field] for r in rb])
+            ci = [f"{out[k]:.3f} [{out[k + '_ci'][0]:.3f}, {out[k + '_ci'][1]:.3f}]" for k in ("a", "b")]
+            lines.append(f"| {a} → {b} | {t} | {out['n']} | {ci[0]} | {ci[1]} | {out['only_a']} | {out['only_b']} | "
+                         f"{out['p']:.3g} |")
+    return "\n".join(lines) + "\n"
 
 
 def varying(rows: list[dict], *keys: str) -> list[dict]:
@@ -231,20 +263,22 @@ def results_table(rows: list[dict]) -> str:
         model = (f"local Llama {m.get('base.parameters', 0) / 1e6:.1f}M" if p.get("base.model", "local") == "local"
                  else p.get("base.model"))
         for t in ["gsm8k"] + SETS:
-            cells = [_scores(r, k).get(t) for k in ("base", "sft", "dpo")]
             paper = f"{PAPER_PUZZLES[t]:.2f} (3B, 100M puzzles)" if t in SETS else "—"
             rev = (lock_rev or commit) if r["name"] == "workspace" or not r["rev"] else r["rev"]
             lines.append(f"| {r['name']} | {rev} | {changed} | {model} | {t} | " +
-                         " | ".join("—" if c is None else f"{c:.3f}" for c in cells) + f" | {paper} |")
+                         " | ".join(_cell(r, k, t) for k in ("base", "sft", "dpo")) + f" | {paper} |")
     ws = rows[0]["metrics"]
     p = rows[0]["params"]
     lock = subprocess.run(["git", "status", "--porcelain", "dvc.lock"], cwd=io.root(), capture_output=True,
                           text=True).stdout.strip()
-    notes = [f"- Protocol v{ws.get('evaluate.env.protocol', '?')}: zero-shot, greedy; GSM8K = lm-eval `strict` "
+    notes = ["- Cells: score [95 % Wilson interval]. Paired on the same items (workspace; exact McNemar test on "
+             "the items where exactly one model is right):", "", paired_table(),
+             f"- Protocol v{ws.get('evaluate.env.protocol', '?')}: zero-shot, greedy; GSM8K = lm-eval `strict` "
              f"(`#### N`) on {ws.get('evaluate.base/gsm8k/n', '?')} test items; puzzles = pass@1 of the exact verifier on "
              f"{ws.get('evaluate.base/puzzles/in_domain/n', '?')} items per test set.",
-             f"- Data: {p.get('puzzles.train_size', '?')} train puzzles (N {p.get('puzzles.train_n_min')}–"
-             f"{p.get('puzzles.train_n_max')}, values {p.get('puzzles.value_min')}–{p.get('puzzles.value_max')}); "
+             f"- Data: {p.get('puzzles.train_size', '?')} train puzzles (N {p.get('puzzles.train_n_from')}–"
+             f"{p.get('puzzles.train_n_max')}, values {p.get('puzzles.value_min')}–{p.get('puzzles.value_max')}, "
+             f"bound {p.get('puzzles.bound')}, {p.get('puzzles.trace')} trace); "
              f"ood_range values to {p.get('puzzles.ood_value_max')}; ood_components N = {p.get('puzzles.ood_n')}; "
              f"GSM8K train 7,473.",
              f"- Machine: {ws.get('evaluate.env.device', '?')}; torch {ws.get('evaluate.env.torch', '?')}, "
