@@ -17,9 +17,9 @@ from mathtune import puzzles
 
 
 def rate(n: int, workers: int) -> float:
-    cfg = types.SimpleNamespace(seed=0, ops="+-*/", train_size=n, train_n_min=3, train_n_max=6, value_min=1,
-                                value_max=100, test_size=1000, ood_value_max=1000, ood_n=7, corpus_size=1000,
-                                workers=workers)
+    cfg = types.SimpleNamespace(seed=0, ops="+-*/", train_size=n, train_n_from=3, train_n_min=3, train_n_max=6,
+                                value_min=1, value_max=100, bound=1000, trace="state", test_size=1000,
+                                ood_value_max=1000, ood_n=7, workers=workers)
     with tempfile.TemporaryDirectory() as d:
         start = time.perf_counter()
         puzzles.synthesize(cfg, d)

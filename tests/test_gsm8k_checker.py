@@ -51,3 +51,14 @@ def test_one_checker_dispatches_on_source_and_task():
     d = {"source": "puzzles", "task": "ir", "completion": "51"}
     assert checker.score(d, " 51 ") and not checker.score(d, "52")
     assert not checker.score(p, None)
+
+
+def test_every_score_carries_its_wilson_interval():
+    from mathtune import evaluate, stats
+    items = [{"id": f"p{i}", "source": "puzzles", "task": "cot", "numbers": [1, 2], "target": 3, "prompt": "P",
+              "completion": "1+2=3"} for i in range(4)]
+    metrics, rows = evaluate.score_set("in_domain", items, ["1+2=3", "2+1=3", "1*2=2", ","])
+    assert metrics["puzzles/in_domain/pass@1"] == 0.5 and [r["correct"] for r in rows] == [True, True, False, False]
+    lo, hi = stats.wilson(2, 4)
+    assert (metrics["puzzles/in_domain/pass@1_ci95_low"], metrics["puzzles/in_domain/pass@1_ci95_high"]) == (lo, hi)
+    assert rows[3]["reason"].startswith("number left unused")  # separators only: a reason, not a crash

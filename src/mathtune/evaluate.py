@@ -52,7 +52,7 @@ def score_set(name: str, items: list[dict], outputs: list[str]) -> tuple[dict, l
             rows.append({"id": it["id"], "output": o, "gold": it["answer"], "strict": s, "flexible": f})
     else:
         ok = [checker.score(it, o) for it, o in zip(items, outputs)]
-        metrics = {f"puzzles/{name}/pass@1": sum(ok) / len(items), f"puzzles/{name}/n": len(items)}
+        metrics = {**rate(f"puzzles/{name}/pass@1", ok), f"puzzles/{name}/n": len(items)}
         for it, o, s in zip(items, outputs, ok):
             rows.append({"id": it["id"], "output": o, "gold": it["completion"], "correct": s,
                          "reason": None if s else puzzles.check(it["numbers"], it["target"], o)})
