@@ -134,9 +134,7 @@ def load_model(name: str, adapter: str | None = None, load_in_4bit: bool = False
             # wrapping (TRL does this itself only when it creates the adapter from a peft_config)
             model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
         model = PeftModel.from_pretrained(model, str(folder), is_trainable=trainable)
-    if trainable:
-        model.train()
-    else:
+    if not trainable:
         model.eval()
     return model
 

@@ -6,7 +6,7 @@ protocol produced a number. Pure Python: no torch.
 """
 from __future__ import annotations
 
-PROTOCOL_VERSION = "2"  # 2: the short puzzle prompt (half the tokens of version 1's)
+PROTOCOL_VERSION = "2"  # 2: the short puzzle prompt (45.6 tokens per example against 65.6 for version 1)
 
 # --- chat format of the embedded (`local`) model. A Hugging Face model uses its own chat template.
 CHAT_TEMPLATE = (
@@ -24,7 +24,8 @@ GSM8K_PROMPT = "Solve the problem step by step. End with '#### <answer>'.\n{ques
 
 # --- arithmetic puzzles (arXiv 2406.02100): a symbolic prompt, answer = N-1 steps `a op b = c`.
 # Short on purpose: on 2 CPU cores the embedded model's fine-tuning budget is counted in tokens, and
-# version 1's "Use each of the integers ... exactly once with + - * / to make T." cost 2x the tokens.
+# version 1's "Use each of the integers ... exactly once with + - * / to make T." cost 44 % more per
+# example (benchmarks/base_diagnosis.py: 65.6 against 45.6 tokens, steps trace).
 PUZZLE_PROMPT = "Make {target} from {numbers}."
 
 # --- dual instruction tuning (arXiv 2403.18295)
@@ -48,6 +49,7 @@ def prompt_texts() -> list[str]:
     """The fixed wording of every prompt template (placeholders removed), for training a tokenizer."""
     import re
     templates = [v for k, v in globals().items() if k.endswith("_PROMPT") and isinstance(v, str)]
+    # repeated so BPE sees each phrase as often as a common word of the corpus and merges it
     return [re.sub(r"\{\w+\}", "", t) for t in templates] * 20
 
 

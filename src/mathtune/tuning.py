@@ -4,8 +4,9 @@ Records are prompt/completion pairs (the prompt chat-formatted), so TRL masks th
 falls on completions only; TRL appends EOS. `cfg` carries TRL/peft field names: seed, load_in_4bit,
 lora_r, lora_alpha, lora_dropout, learning_rate, max_steps, batch_size, max_length, save_steps.
 `lora_r > 0` trains a LoRA adapter (saved alone); `lora_r: 0` trains every weight and saves the whole
-model (the embedded 3.7M model learns the puzzle 2-3x faster that way: README, "LoRA or full").
-On CUDA `load_in_4bit` means nf4 QLoRA with bf16 compute; on CPU it falls back to plain LoRA (below).
+model (LoRA learned the puzzle 2-3x slower at this size in the project notes' runs; README,
+"Learning the puzzle"). On CUDA `load_in_4bit` means nf4 QLoRA with bf16 (or fp16) compute; on CPU
+it falls back to plain LoRA (below).
 Checkpoints go to checkpoints/<stage>; an interrupted run with the same params resumes from the last.
 
     metrics = tuning.train_sft(cfg, records, "models/sft")
