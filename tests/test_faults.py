@@ -18,7 +18,8 @@ TRAIN = textwrap.dedent("""
     from conftest import tiny_items
     from mathtune import tuning
     cfg = types.SimpleNamespace(seed=0, load_in_4bit=False, lora_r=4, lora_alpha=8, lora_dropout=0.0,
-                                learning_rate=1e-3, max_steps=40, batch_size=2, max_length=128, save_steps=2)
+                                learning_rate=1e-3, max_steps=40, batch_size=2, max_length=128, gradient_checkpointing="false",
+                                save_steps=2)
     m = tuning.train_sft(cfg, tiny_items(4, 8), "models/sft", base={base!r}, stage="sft")
     print("RESULT", json.dumps({{"resumed_from": m["resumed_from"], "loss": m["train_loss"]}}))
 """)

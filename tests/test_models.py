@@ -60,7 +60,7 @@ def test_per_source_generation_keeps_the_items_order_and_each_sources_protocol(t
 
 def _sft_cfg(**kw):
     base = dict(seed=0, load_in_4bit=False, lora_r=4, lora_alpha=8, lora_dropout=0.0, learning_rate=5e-3,
-                max_steps=4, batch_size=4, max_length=256, save_steps=2, mix_gsm8k=1.0, mix_puzzles=1.0,
+                max_steps=4, batch_size=4, max_length=256, gradient_checkpointing="auto", save_steps=2, mix_gsm8k=1.0, mix_puzzles=1.0,
                 mix_irsp=0.0, mix_ir=0.0, mix_mining=0.0)
     return config.Sft(**{**base, **kw})
 
@@ -106,7 +106,8 @@ def test_dpo_reference_is_the_frozen_sft_policy(tiny_model, repo):
              for i, r in enumerate(records)]
     # load_in_4bit asks for QLoRA: on CPU it must fall back to plain LoRA (on CUDA it is nf4)
     cfg = config.Dpo(seed=0, load_in_4bit=True, questions_gsm8k=0, questions_puzzles=0, k=2, temperature=1.0, top_p=1.0, batch_size=4, per_device_train_batch_size=4,
-                     gold_fallback=True, beta=0.1, loss_type="sigmoid", learning_rate=1e-2, max_steps=3, save_steps=10, rounds=1)
+                     gold_fallback=True, beta=0.1, loss_type="sigmoid", learning_rate=1e-2, max_steps=3, gradient_checkpointing="auto",
+                     save_steps=10, rounds=1)
     trainer = dpo.make_trainer(cfg, pairs, adapter=str(repo / "models/sft"), base=tiny_model)
     assert "ref" in trainer.model.peft_config  # TRL's frozen copy of the SFT adapter
     assert not any("4bit" in type(m).__name__ for m in trainer.model.modules())
@@ -160,7 +161,8 @@ def test_evaluate_rescores_saved_predictions_and_regenerates_when_inputs_change(
     monkeypatch.chdir(root)
     items = tiny_items(3, 4)
     sets = {"gsm8k": items[:3], "in_domain": items[3:]}
-    cfg = config.Evaluate(seed=0, gsm8k_test="unused", gsm8k_limit=3, puzzles_limit=4, batch_size=4)
+    cfg = config.Evaluate(seed=0, gsm8k_test="unused", gsm8k_limit=3, gsm8k_protocol="project", num_fewshot=5,
+                          puzzles_limit=4, batch_size=4)
     first = evaluate.evaluate_model(cfg, "base", None, sets, root / "pred")
     assert (root / "pred/base/fingerprint.json").is_file() and first["base/puzzles/in_domain/n"] == 4
 
@@ -186,7 +188,8 @@ def test_full_fine_tuning_trains_every_weight_and_dpo_trains_on_from_it(tiny_mod
              for i, r in enumerate(records)]
     cfg = config.Dpo(seed=0, load_in_4bit=False, questions_gsm8k=0, questions_puzzles=0, k=2, temperature=1.0,
                      top_p=1.0, batch_size=4, per_device_train_batch_size=4, gold_fallback=True, beta=0.1,
-                     loss_type="sigmoid", learning_rate=1e-3, max_steps=2, save_steps=10, rounds=1)
+                     loss_type="sigmoid", learning_rate=1e-3, max_steps=2, gradient_checkpointing="auto",
+                     save_steps=10, rounds=1)
     trainer = dpo.make_trainer(cfg, pairs, adapter=str(repo / "models/sft"), base=tiny_model)
     assert trainer.ref_model is not None and trainer.ref_model is not trainer.model  # a frozen copy
     trainer.train()
@@ -214,3 +217,21 @@ def test_adapters_store_the_base_path_relative_to_the_repo(tiny_model, repo):
     config_text = (repo / "models/sft/adapter_config.json").read_text()
     assert json.loads(config_text)["base_model_name_or_path"] == "models/base"
     assert all(str(repo) not in f.read_text() for f in (repo / "models/sft").glob("*.[jm][sd]*"))
+
+
+def test_gradient_checkpointing_param_and_what_an_adapter_was_trained_on(tiny_model, repo):
+    assert models.gradient_checkpointing("auto") is (models.device() == "cuda")
+    assert models.gradient_checkpointing("true") is True and models.gradient_checkpointing("false") is False
+    with pytest.raises(ValueError, match="auto, true or false"):
+        models.gradient_checkpointing("yes")
+    assert config._coerce("sft", "gradient_checkpointing", True, str) == "true"  # YAML's bool
+    trainer = tuning.sft_trainer(_sft_cfg(gradient_checkpointing="true", max_steps=3), tiny_items(1, 2), base=tiny_model)
+    assert trainer.args.gradient_checkpointing is True
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if "lora_B" in n}
+    trainer.train()  # LoRA still learns through checkpointed layers (grads reach it past frozen embeddings)
+    assert any(not torch.equal(before[n], p.detach()) for n, p in trainer.model.named_parameters() if n in before)
+    sft.train(_sft_cfg(max_steps=1), tiny_items(1, 2), repo / "models/sft", base=tiny_model)
+    assert json.loads((repo / "models/sft/training.json").read_text()) == {"quantization": "none"}
+    assert not models.trained_in_4bit(repo / "models/sft")  # so evaluate merges it (CPU: plain LoRA)
+    (repo / "models/sft/training.json").write_text('{"quantization": "nf4-4bit"}')
+    assert models.trained_in_4bit(repo / "models/sft")

@@ -154,15 +154,19 @@ def test_dvc_repro_runs_all_seven_stages_end_to_end(tmp_path):
     again = _dvc(tmp_path, "repro")
     assert again.returncode == 0 and "Running stage" not in again.stdout
 
-    # reproducible to the byte: a forced re-run gives the same hash for every data artifact and every
-    # model; metrics differ only in timings, executed notebooks only in papermill's timestamps (README)
-    lock, metrics_before = _outs(tmp_path), _scores(tmp_path)
-    forced = _dvc(tmp_path, "repro", "--force")
-    assert forced.returncode == 0, forced.stderr[-2000:]
-    relock = _outs(tmp_path)
+    # reproducible to the byte and independent of where the clone lives: a second clone in another
+    # folder gives the same dvc.lock hash for every data artifact and every model of every stage;
+    # metrics differ only in timings, executed notebooks only in papermill's timestamps (README)
+    other = tmp_path.parent / f"{tmp_path.name}-another clone" / "mathtune"
+    other.mkdir(parents=True)
+    _copy_repo(other)
+    second = _dvc(other, "repro")
+    assert second.returncode == 0, second.stderr[-2000:]
+    lock, relock = _outs(tmp_path), _outs(other)
     same = [k for k in lock if k.startswith(("data/", "models/"))]
     assert len(same) == 8 and {k: relock[k] for k in same} == {k: lock[k] for k in same}
-    assert _scores(tmp_path) == metrics_before
+    assert _scores(other) == _scores(tmp_path)
+    shutil.rmtree(other.parent)
 
     # make figures: every paper figure and CSV, from the cache, training nothing
     fig = subprocess.run([sys.executable, "-m", "mathtune.figures"], cwd=tmp_path, capture_output=True, text=True,

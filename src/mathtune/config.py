@@ -88,6 +88,7 @@ class Sft:
     max_steps: int
     batch_size: int
     max_length: int
+    gradient_checkpointing: str
     save_steps: int
     mix_gsm8k: float
     mix_puzzles: float
@@ -112,6 +113,7 @@ class Dpo:
     loss_type: str
     learning_rate: float
     max_steps: int
+    gradient_checkpointing: str
     save_steps: int
     rounds: int
 
@@ -121,6 +123,8 @@ class Evaluate:
     seed: int
     gsm8k_test: str
     gsm8k_limit: int
+    gsm8k_protocol: str
+    num_fewshot: int
     puzzles_limit: int
     batch_size: int
 
@@ -154,7 +158,9 @@ def _coerce(stage: str, key: str, value, kind):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
     elif kind is str:
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        if isinstance(value, bool):  # YAML reads `true` as a bool; a str param may take it (gradient_checkpointing)
+            return str(value).lower()
+        if isinstance(value, (str, int, float)):
             return str(value)
     raise TypeError(f"{where}: expected {kind.__name__}, got {type(value).__name__} {value!r}")
 

@@ -95,7 +95,8 @@ def make_trainer(cfg, pairs: list[dict], adapter: str = "models/sft", base: str 
                      loss_type=[t.strip() for t in cfg.loss_type.split(",")], learning_rate=cfg.learning_rate,
                      max_steps=cfg.max_steps, per_device_train_batch_size=cfg.per_device_train_batch_size, logging_steps=1,
                      save_steps=cfg.save_steps, save_total_limit=2, report_to=[], seed=cfg.seed, data_seed=cfg.seed,
-                     use_cpu=not on_cuda, **models.mixed_precision(), gradient_checkpointing=False, dataloader_num_workers=0,
+                     use_cpu=not on_cuda, **models.mixed_precision(),
+                     gradient_checkpointing=models.gradient_checkpointing(cfg.gradient_checkpointing), dataloader_num_workers=0,
                      max_length=512)
     return DPOTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer)
 
@@ -108,7 +109,7 @@ def train(cfg, pairs: list[dict], out_dir, adapter: str = "models/sft", base: st
     start = time.perf_counter()
     trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - start
-    tuning.save_adapter(trainer.model, tokenizer, out_dir, selected_adapters=["default"])
+    tuning.save_adapter(trainer.model, tokenizer, out_dir, tuning.quantization(cfg), selected_adapters=["default"])
     shutil.rmtree(models.checkpoint_dir("dpo"), ignore_errors=True)
     log = [h for h in trainer.state.log_history if "loss" in h]
     curve = [{"step": h["step"], "loss": h["loss"], "rewards/margins": h.get("rewards/margins"),

@@ -2,8 +2,13 @@
 
 Models: `base`, `sft` (base + SFT adapter) and `dpo` (base + DPO adapter) when their folders exist.
 Greedy batched generation with the protocol's prompts and stop strings; scoring with the one checker.
-GSM8K follows lm-evaluation-harness: `strict` (the `#### N` answer), `flexible` (the last number),
-and the invalid rate (nothing extracted by the strict regex). Puzzle pass@1 = greedy answer verifies.
+GSM8K has two protocols (`evaluate.gsm8k_protocol`, recorded as the `gsm8k/protocol` metric):
+- `project`: protocol.py's zero-shot prompt in the model's chat format, scored with lm-evaluation-harness's
+  regexes: `strict` (the `#### N` answer), `flexible` (the last number), invalid (no `#### N`);
+- `lm-eval`: the harness itself runs its gsm8k task (harness.py, `num_fewshot` worked examples), so the
+  number is the one model cards report; the embedded model's 256-token context cannot hold that prompt.
+Puzzle pass@1 = the greedy answer verifies (puzzles.check). An adapter trained on an nf4 base (QLoRA on
+CUDA) is evaluated as trained: nf4 base + adapter, unmerged (`<model>/weights` says which).
 Writes data/predictions/<model>/<test set>.jsonl (+ fingerprint.json: an interactive re-run with the
 same weights and items re-scores those outputs in seconds instead of generating); metrics keys are flat: `sft/gsm8k/strict`,
 `sft/puzzles/in_domain/pass@1`, ... Run with `dvc repro evaluate`.
@@ -12,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mathtune import checker, generation, gsm8k, io, models, protocol, puzzles, stats
+from mathtune import checker, generation, gsm8k, harness, io, models, protocol, puzzles, stats
 
 PUZZLE_SETS = ("in_domain", "ood_range", "ood_components")
 ADAPTERS = {"base": None, "sft": "models/sft", "dpo": "models/dpo"}
@@ -22,6 +27,14 @@ def present() -> dict[str, str | None]:
     """The models to evaluate: base always, sft and dpo where their adapter (or whole model) folder exists."""
     return {name: a for name, a in ADAPTERS.items()
             if a is None or (io.path(a) / "adapter_config.json").is_file() or models.is_full_model(a)}
+
+
+def protocol_name(cfg) -> str:
+    if cfg.gsm8k_protocol == "project":
+        return f"project zero-shot v{protocol.PROTOCOL_VERSION}"
+    if cfg.gsm8k_protocol == "lm-eval":
+        return f"lm-eval gsm8k v3, {cfg.num_fewshot}-shot"
+    raise ValueError(f"params evaluate.gsm8k_protocol: expected project or lm-eval, got {cfg.gsm8k_protocol!r}")
 
 
 def test_sets(cfg) -> dict[str, list[dict]]:
@@ -64,7 +77,7 @@ def fingerprint(cfg, adapter: str | None, sets: dict) -> dict:
     files = sorted(io.path(models.BASE_DIR).glob("*.safetensors"))
     if adapter is not None:
         files += sorted(io.path(adapter).glob("*.safetensors"))
-    return {"protocol": protocol.PROTOCOL_VERSION, "batch_size": cfg.batch_size,
+    return {"protocol": protocol.PROTOCOL_VERSION, "gsm8k": protocol_name(cfg), "batch_size": cfg.batch_size,
             "weights": {str(f.relative_to(io.root())): io.md5(f) for f in files},
             "items": {k: [it["id"] for it in v] for k, v in sets.items()}}
 
@@ -91,14 +104,28 @@ def evaluate_model(cfg, name: str, adapter: str | None, sets: dict, out_dir: Pat
     models.set_seed(cfg.seed)
     folder, stamp = out_dir / name, fingerprint(cfg, adapter, sets)
     cached = cached_outputs(folder, stamp, sets)
+    as_4bit = adapter is not None and models.trained_in_4bit(adapter)
     if cached is None:
         tokenizer = models.load_tokenizer(models.LOCAL)
-        model = models.load_model(models.LOCAL, adapter=adapter)
-        if hasattr(model, "merge_and_unload"):
+        model = models.load_model(models.LOCAL, adapter=adapter, load_in_4bit=as_4bit)
+        if hasattr(model, "merge_and_unload") and not as_4bit:
             model = model.merge_and_unload()  # same outputs, faster generation
     metrics, tokens, seconds = {}, 0, 0.0
+    metrics[f"{name}/weights"] = ("nf4 base + adapter, unmerged" if as_4bit else
+                                  "base + adapter, merged" if adapter and not models.is_full_model(adapter) else "whole model")
     for set_name, items in sets.items():
         source = "gsm8k" if set_name == "gsm8k" else "puzzles"
+        if set_name == "gsm8k" and cfg.gsm8k_protocol == "lm-eval":
+            m, rows = harness.gsm8k(models.LOCAL, adapter, "data/gsm8k/train.jsonl", cfg.gsm8k_test, limit=len(items),
+                                    num_fewshot=cfg.num_fewshot, batch_size=cfg.batch_size)
+            rows = [{**r, "id": it["id"], "gold": it["answer"]} for r, it in zip(rows, items)]
+            metrics.update({f"{name}/gsm8k/{k}": round(v, 4) for k, v in m.items()})
+            for k, ok in (("strict", [r["strict"] for r in rows]), ("flexible", [r["flexible"] for r in rows])):
+                lo, hi = stats.wilson(sum(ok), len(ok))
+                metrics.update({f"{name}/gsm8k/{k}_ci95_low": round(lo, 4), f"{name}/gsm8k/{k}_ci95_high": round(hi, 4)})
+            metrics[f"{name}/gsm8k/n"] = len(rows)
+            io.write_jsonl(folder / "gsm8k.jsonl", rows)
+            continue
         if cached is None:
             outs, st = generation.generate(model, tokenizer, [it["prompt"] for it in items],
                                            batch_size=cfg.batch_size, max_new_tokens=protocol.MAX_NEW_TOKENS[source],
@@ -120,7 +147,7 @@ def evaluate_model(cfg, name: str, adapter: str | None, sets: dict, out_dir: Pat
 
 def run(cfg, out_dir) -> dict:
     sets = test_sets(cfg)
-    metrics = {}
+    metrics = {"gsm8k/protocol": protocol_name(cfg)}
     for name, adapter in present().items():
         metrics.update(evaluate_model(cfg, name, adapter, sets, Path(out_dir)))
     return metrics

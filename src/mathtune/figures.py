@@ -265,7 +265,8 @@ def results_table(rows: list[dict]) -> str:
         for t in ["gsm8k"] + SETS:
             paper = f"{PAPER_PUZZLES[t]:.2f} (3B, 100M puzzles)" if t in SETS else "—"
             rev = (lock_rev or commit) if r["name"] == "workspace" or not r["rev"] else r["rev"]
-            lines.append(f"| {r['name']} | {rev} | {changed} | {model} | {t} | " +
+            label = f"gsm8k ({m.get('evaluate.gsm8k/protocol', 'project zero-shot')})" if t == "gsm8k" else t
+            lines.append(f"| {r['name']} | {rev} | {changed} | {model} | {label} | " +
                          " | ".join(_cell(r, k, t) for k in ("base", "sft", "dpo")) + f" | {paper} |")
     ws = rows[0]["metrics"]
     p = rows[0]["params"]
@@ -273,8 +274,9 @@ def results_table(rows: list[dict]) -> str:
                           text=True).stdout.strip()
     notes = ["- Cells: score [95 % Wilson interval]. Paired on the same items (workspace; exact McNemar test on "
              "the items where exactly one model is right):", "", paired_table(),
-             f"- Protocol v{ws.get('evaluate.env.protocol', '?')}: zero-shot, greedy; GSM8K = lm-eval `strict` "
-             f"(`#### N`) on {ws.get('evaluate.base/gsm8k/n', '?')} test items; puzzles = pass@1 of the exact verifier on "
+             f"- Protocol v{ws.get('evaluate.env.protocol', '?')}, greedy; GSM8K by "
+             f"{ws.get('evaluate.gsm8k/protocol', 'project zero-shot')} (`evaluate.gsm8k_protocol`), lm-eval's `strict` "
+             f"(`#### N`) score, on {ws.get('evaluate.base/gsm8k/n', '?')} test items; puzzles = pass@1 of the exact verifier on "
              f"{ws.get('evaluate.base/puzzles/in_domain/n', '?')} items per test set.",
              f"- Data: {p.get('puzzles.train_size', '?')} train puzzles (N {p.get('puzzles.train_n_from')}–"
              f"{p.get('puzzles.train_n_max')}, values {p.get('puzzles.value_min')}–{p.get('puzzles.value_max')}, "

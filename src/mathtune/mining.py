@@ -223,7 +223,8 @@ def round_cfg(cfg, rnd: int):
     """LoRA settings for the model a round produces (TRL/peft field names, as tuning.train_sft reads them)."""
     return types.SimpleNamespace(seed=cfg.seed + rnd, load_in_4bit=False, lora_r=cfg.lora_r, lora_alpha=2 * cfg.lora_r,
                                  lora_dropout=0.0, learning_rate=cfg.learning_rate, max_steps=cfg.round_max_steps,
-                                 batch_size=16, max_length=384, save_steps=10**9)
+                                 batch_size=16, max_length=384, gradient_checkpointing="auto",
+                                 save_steps=10**9)
 
 
 def stage(cfg) -> dict:

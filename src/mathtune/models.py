@@ -94,6 +94,15 @@ def mixed_precision() -> dict:
     return {"bf16": dtype() == torch.bfloat16, "fp16": dtype() == torch.float16}
 
 
+def gradient_checkpointing(value: str) -> bool:
+    """The `gradient_checkpointing` param: `auto` = on with CUDA (a Hugging Face model's 50-150k-token
+    vocabulary makes activations and fp32 logits several GB), off on CPU (the embedded model is small,
+    and recomputation costs about a third more time); `true` / `false` force it."""
+    if value not in ("auto", "true", "false"):
+        raise ValueError(f"gradient_checkpointing: expected auto, true or false, got {value!r}")
+    return device() == "cuda" if value == "auto" else value == "true"
+
+
 def quantization(load_in_4bit: bool) -> BitsAndBytesConfig | None:
     """nf4 4-bit weights with double quantisation and bf16/fp32 compute: the QLoRA recipe."""
     if not load_in_4bit:
@@ -134,9 +143,17 @@ def load_model(name: str, adapter: str | None = None, load_in_4bit: bool = False
             # wrapping (TRL does this itself only when it creates the adapter from a peft_config)
             model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
         model = PeftModel.from_pretrained(model, str(folder), is_trainable=trainable)
+        if trainable:  # gradient checkpointing needs grads at the frozen embeddings' output to reach LoRA
+            model.enable_input_require_grads()
     if not trainable:
         model.eval()
     return model
+
+
+def trained_in_4bit(folder) -> bool:
+    """Whether the adapter in folder was trained on an nf4 base (tuning.save_adapter records it)."""
+    stamp = io.path(folder) / "training.json"
+    return stamp.is_file() and json.loads(stamp.read_text()).get("quantization") == "nf4-4bit"
 
 
 def lora_config(cfg) -> LoraConfig:

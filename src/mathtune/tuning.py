@@ -2,7 +2,8 @@
 
 Records are prompt/completion pairs (the prompt chat-formatted), so TRL masks the prompt and the loss
 falls on completions only; TRL appends EOS. `cfg` carries TRL/peft field names: seed, load_in_4bit,
-lora_r, lora_alpha, lora_dropout, learning_rate, max_steps, batch_size, max_length, save_steps.
+lora_r, lora_alpha, lora_dropout, learning_rate, max_steps, batch_size, max_length, gradient_checkpointing,
+save_steps.
 `lora_r > 0` trains a LoRA adapter (saved alone); `lora_r: 0` trains every weight and saves the whole
 model (LoRA learned the puzzle 2-3x slower at this size in the project notes' runs; README,
 "Learning the puzzle"). On CUDA `load_in_4bit` means nf4 QLoRA with bf16 (or fp16) compute; on CPU
@@ -24,7 +25,7 @@ from trl import SFTConfig, SFTTrainer
 from mathtune import io, models
 
 
-def save_adapter(model, tokenizer, out_dir, **kwargs) -> None:
+def save_adapter(model, tokenizer, out_dir, quantization: str = "none", **kwargs) -> None:
     """save_pretrained (adapter or whole model, + tokenizer) atomically, with stable bytes.
 
     peft keeps target_modules as a set, so the saved order follows PYTHONHASHSEED: the same weights
@@ -38,6 +39,8 @@ def save_adapter(model, tokenizer, out_dir, **kwargs) -> None:
         else:  # full fine-tuning (lora_r: 0): the whole model is the policy
             model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
+        # how the weights were trained: evaluate loads an nf4-trained adapter on the nf4 base, unmerged
+        (tmp / "training.json").write_text(json.dumps({"quantization": quantization}, sort_keys=True) + "\n")
         config_file = tmp / "adapter_config.json"
         if config_file.is_file():
             config = json.loads(config_file.read_text())
@@ -50,10 +53,22 @@ def save_adapter(model, tokenizer, out_dir, **kwargs) -> None:
                 f.write_text(text.replace(root, ""))
 
 
+LENGTH_BUCKET = 256  # characters: every puzzle example falls in the first bucket, most GSM8K ones in later ones
+
+
 def to_dataset(tokenizer, records: list[dict]) -> Dataset:
-    """prompt = the chat-formatted user turn, completion = the gold answer (TRL appends EOS)."""
-    return Dataset.from_dict({"prompt": [models.chat_prompt(tokenizer, r["prompt"]) for r in records],
-                              "completion": [r["completion"] for r in records]})
+    """prompt = the chat-formatted user turn, completion = the gold answer (TRL appends EOS).
+
+    `length` is a coarse size class, read by the length-grouped sampler: long examples (GSM8K, dual
+    tasks) are batched together so a puzzle batch is not padded to a GSM8K solution's length (random
+    batches ran at 6.7 s a step against 1.6), while examples of one class keep their random order
+    (a stable sort on equal keys). Grouping by exact length made each batch one kind of puzzle and
+    learned less per example (README, "Learning the puzzle": loss 1.44 vs 1.14 after 6,400 puzzles).
+    """
+    prompts = [models.chat_prompt(tokenizer, r["prompt"]) for r in records]
+    return Dataset.from_dict({"prompt": prompts, "completion": [r["completion"] for r in records],
+                              "length": [(len(p) + len(r["completion"])) // LENGTH_BUCKET
+                                         for p, r in zip(prompts, records)]})
 
 
 CPU_4BIT_FALLBACK = ("none: 4-bit requested, plain LoRA on CPU (bitsandbytes 0.50.2 nf4 on an AVX512-BF16 CPU "
@@ -86,11 +101,11 @@ def sft_trainer(cfg, records: list[dict], base: str = models.LOCAL, stage: str =
                      # two checkpoints kept: a kill while the newer one is written leaves the older complete
                      logging_steps=max(1, cfg.max_steps // 50), save_steps=cfg.save_steps, save_total_limit=2,
                      max_length=cfg.max_length, report_to=[], seed=cfg.seed, data_seed=cfg.seed,
-                     use_cpu=not on_cuda, **models.mixed_precision(), gradient_checkpointing=False, dataloader_num_workers=0,
-                     # random batches, never length-grouped: grouping by length made each batch one kind of
-                     # example and trained worse per example (README, "Learning the puzzle": loss 1.44 vs 1.13
-                     # after 6,400 puzzles)
-                     include_num_input_tokens_seen="non_padding")
+                     use_cpu=not on_cuda, **models.mixed_precision(),
+                     gradient_checkpointing=models.gradient_checkpointing(cfg.gradient_checkpointing), dataloader_num_workers=0,
+                     include_num_input_tokens_seen="non_padding",
+                     # the coarse `length` column of to_dataset must reach the sampler (TRL keeps only model inputs)
+                     train_sampling_strategy="group_by_length", remove_unused_columns=False)
     return SFTTrainer(model=model, args=args, train_dataset=to_dataset(tokenizer, records), processing_class=tokenizer,
                       peft_config=models.lora_config(cfg) if cfg.lora_r > 0 else None)
 
@@ -104,7 +119,7 @@ def train_sft(cfg, records: list[dict], out_dir, base: str = models.LOCAL, stage
     start = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - start
-    save_adapter(trainer.model, tokenizer, out_dir)
+    save_adapter(trainer.model, tokenizer, out_dir, quantization(cfg))
     shutil.rmtree(models.checkpoint_dir(stage), ignore_errors=True)
     tokens = int(trainer.state.num_input_tokens_seen) or None
     trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
