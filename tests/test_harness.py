@@ -20,8 +20,8 @@ def test_the_task_is_the_harness_gsm8k_with_local_files_only(tmp_path):
 
 
 def test_model_args_take_an_adapter_or_a_whole_model(tiny_model, tmp_path):
-    assert harness.model_args(tiny_model, None) == f"pretrained={tiny_model}"
-    assert harness.model_args(tiny_model, str(tmp_path)).endswith(f",peft={tmp_path}")
+    assert harness.model_args(tiny_model, None) == {"pretrained": tiny_model}
+    assert harness.model_args(tiny_model, str(tmp_path)) == {"pretrained": tiny_model, "peft": str(tmp_path)}
 
 
 def test_the_gsm8k_protocol_is_named():

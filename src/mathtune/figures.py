@@ -106,6 +106,28 @@ def _scores(row: dict, model: str) -> dict:
     return s
 
 
+def _interval(row: dict, model: str, test_set: str) -> tuple:
+    """The 95 % Wilson interval of a score from the metrics, (None, None) where absent."""
+    key = f"evaluate.{model}/gsm8k/strict" if test_set == "gsm8k" else f"evaluate.{model}/puzzles/{test_set}/pass@1"
+    return row["metrics"].get(f"{key}_ci95_low"), row["metrics"].get(f"{key}_ci95_high")
+
+
+def _bars(d: pd.DataFrame, ax, hue: str) -> None:
+    """Grouped bars (x = test set) with the 95 % Wilson intervals as error bars."""
+    xs, hs = list(dict.fromkeys(d["test set"])), list(dict.fromkeys(d[hue]))
+    width = 0.8 / len(hs)
+    for j, (h, color) in enumerate(zip(hs, sns.color_palette(n_colors=len(hs)))):
+        sub = d[d[hue] == h].drop_duplicates("test set").set_index("test set")
+        ts = [t for t in xs if t in sub.index]
+        s = sub.loc[ts]
+        err = [(s["score"] - s["lo"]).fillna(0).clip(lower=0), (s["hi"] - s["score"]).fillna(0).clip(lower=0)]
+        ax.bar([xs.index(t) + (j - (len(hs) - 1) / 2) * width for t in ts], s["score"], width, yerr=err,
+               capsize=3, color=color, label=h)
+    ax.set_xticks(range(len(xs)), xs)
+    ax.set_ylabel("score (95 % Wilson interval)")
+    ax.legend(fontsize=7)
+
+
 def _cell(row: dict, model: str, test_set: str) -> str:
     """`0.044 [0.028, 0.068]`: the score with its 95 % Wilson interval where the metrics have it."""
     key = f"evaluate.{model}/gsm8k/strict" if test_set == "gsm8k" else f"evaluate.{model}/puzzles/{test_set}/pass@1"
@@ -147,14 +169,17 @@ def varying(rows: list[dict], *keys: str) -> list[dict]:
 
 def puzzles_scaling(rows: list[dict]) -> Path:
     rows = varying(rows, "puzzles.train_size")
-    data = [{"train_size": r["params"].get("puzzles.train_size"), "test set": t, "pass@1": v, "run": r["name"]}
+    data = [{"train_size": r["params"].get("puzzles.train_size"), "test set": t, "pass@1": v, "run": r["name"],
+             **dict(zip(("lo", "hi"), _interval(r, "sft", t)))}
             for r in rows for t, v in _scores(r, "sft").items() if t in SETS and v is not None]
-    df = pd.DataFrame(data, columns=["train_size", "test set", "pass@1", "run"])
+    df = pd.DataFrame(data, columns=["train_size", "test set", "pass@1", "run", "lo", "hi"])
     sizes = sorted(set(df["train_size"].dropna()))
     missing = [] if len(sizes) >= 3 else [f"dvc exp run -S puzzles.train_size={n}" for n in (10000, 30000, 100000)
                                           if n not in sizes]
     return _figure(df, "puzzles_scaling", lambda d, ax: (
         sns.lineplot(d, x="train_size", y="pass@1", hue="test set", marker="o", ax=ax), ax.set_xscale("log"),
+        [ax.fill_between(g["train_size"], g["lo"], g["hi"], alpha=0.15) for _, g in d.sort_values("train_size")
+         .groupby("test set") if g["lo"].notna().all()],
         ax.set_title("2406.02100 analogue: SFT pass@1 vs puzzle train size")), missing)
 
 
@@ -196,25 +221,26 @@ def _arm(p: dict) -> str | None:
 
 def dual_ablation(rows: list[dict]) -> Path:
     rows = varying(rows, "sft.mix.irsp", "sft.mix.ir")
-    data = [{"arm": _arm(r["params"]), "test set": t, "score": v, "run": r["name"]}
+    data = [{"arm": _arm(r["params"]), "test set": t, "score": v, "run": r["name"],
+             **dict(zip(("lo", "hi"), _interval(r, "sft", t)))}
             for r in rows if "sft.mix.irsp" in r["params"] for t, v in _scores(r, "sft").items() if v is not None]
-    df = pd.DataFrame(data, columns=["arm", "test set", "score", "run"]).drop_duplicates(["arm", "test set"], keep="first")
+    df = pd.DataFrame(data, columns=["arm", "test set", "score", "run", "lo", "hi"]).drop_duplicates(["arm", "test set"], keep="first")
     flags = {"SFT alone": "-S sft.mix.irsp=0 -S sft.mix.ir=0", "+IRSP": "-S sft.mix.ir=0", "+IR": "-S sft.mix.irsp=0",
              "+both": ""}
     missing = [f"dvc exp run {flags[a]}" for a in flags if a not in set(df["arm"])]
     return _figure(df, "dual_ablation", lambda d, ax: (
-        sns.barplot(d, x="test set", y="score", hue="arm", ax=ax),
+        _bars(d, ax, "arm"),
         ax.set_title("2403.18295 analogue: SFT with dual data (GSM8K strict, puzzle pass@1)")), missing)
 
 
 def dpo_stages(rows: list[dict]) -> Path:
     ws = rows[0]
-    data = [{"model": m, "test set": t, "score": v} for m in ("base", "sft", "dpo") for t, v in _scores(ws, m).items()
-            if v is not None]
-    df = pd.DataFrame(data, columns=["model", "test set", "score"])
+    data = [{"model": m, "test set": t, "score": v, **dict(zip(("lo", "hi"), _interval(ws, m, t)))}
+            for m in ("base", "sft", "dpo") for t, v in _scores(ws, m).items() if v is not None]
+    df = pd.DataFrame(data, columns=["model", "test set", "score", "lo", "hi"])
     missing = [] if {"sft", "dpo"} <= set(df["model"]) else ["dvc repro dpo evaluate"]
     return _figure(df, "dpo_stages", lambda d, ax: (
-        sns.barplot(d, x="test set", y="score", hue="model", ax=ax),
+        _bars(d, ax, "model"),
         ax.set_title("2405.00402 analogue: base -> SFT -> DPO")), missing)
 
 
@@ -228,14 +254,14 @@ def mining(rows: list[dict]) -> Path:
     for r in varying(rows, *mining_keys):
         arm = "with" if r["params"].get("sft.mix.mining", 0) > 0 else "without"
         run = f"{r['name']} ({arm} mined data, {int(r['metrics'].get('sft.mix/mining', 0) or 0)} items)"
-        acc += [{"run": run, "mined data": arm, "test set": t, "score": v}
+        acc += [{"run": run, "mined data": arm, "test set": t, "score": v, **dict(zip(("lo", "hi"), _interval(r, "sft", t)))}
                 for t, v in _scores(r, "sft").items() if v is not None]
-    acc = pd.DataFrame(acc, columns=["run", "mined data", "test set", "score"])
+    acc = pd.DataFrame(acc, columns=["run", "mined data", "test set", "score", "lo", "hi"])
     missing = [] if set(acc["mined data"]) == {"with", "without"} else ["dvc exp run -S sft.mix.mining=0"]
     io.write_text(io.path("reports/figures/paper/mining_types.csv"), types.to_csv(index=False))
 
     def draw(d, ax):
-        sns.barplot(d, x="test set", y="score", hue="run", ax=ax)
+        _bars(d, ax, "run")
         ax.set_title("2505.22591 analogue: SFT with vs without mined data")
     out = _figure(acc, "mining_accuracy", draw, missing)
     fig, ax = plt.subplots(figsize=(8, 0.6 + 0.4 * max(1, len(types))))

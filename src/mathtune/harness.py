@@ -32,7 +32,8 @@ def task_dir(folder, train_file, test_file) -> Path:
     """Write the harness's gsm8k task, pointed at local JSONL files, into folder; return folder."""
     import lm_eval
     spec = yaml.safe_load((Path(lm_eval.__file__).parent / "tasks/gsm8k/gsm8k.yaml").read_text())
-    spec.update(task=TASK, tag=[], dataset_path="json", dataset_name=None,
+    spec.pop("tag", None)  # not a member of the harness's own task groups
+    spec.update(task=TASK, dataset_path="json", dataset_name=None,
                 dataset_kwargs={"data_files": {"train": str(io.path(train_file)), "test": str(io.path(test_file))}})
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -40,13 +41,13 @@ def task_dir(folder, train_file, test_file) -> Path:
     return folder
 
 
-def model_args(base: str, adapter: str | None) -> str:
-    """lm-eval's `--model_args`: the base folder, plus `peft=` for a LoRA adapter (a whole model is the base)."""
+def model_args(base: str, adapter: str | None) -> dict:
+    """lm-eval's model_args: the base folder, plus `peft` for a LoRA adapter (a whole model is the base).
+    A dict, not the CLI's `k=v,k=v` string, so a path with a comma stays one path."""
     from mathtune import models
     if adapter is not None and models.is_full_model(adapter):
-        return f"pretrained={io.path(adapter)}"
-    args = f"pretrained={models.resolve(base)}"
-    return args + (f",peft={io.path(adapter)}" if adapter is not None else "")
+        return {"pretrained": str(io.path(adapter))}
+    return {"pretrained": models.resolve(base), **({"peft": str(io.path(adapter))} if adapter is not None else {})}
 
 
 def gsm8k(base: str, adapter: str | None, train_file, test_file, *, limit: int, num_fewshot: int,
