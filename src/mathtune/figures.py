@@ -178,8 +178,6 @@ def puzzles_scaling(rows: list[dict]) -> Path:
                                           if n not in sizes]
     return _figure(df, "puzzles_scaling", lambda d, ax: (
         sns.lineplot(d, x="train_size", y="pass@1", hue="test set", marker="o", ax=ax), ax.set_xscale("log"),
-        [ax.fill_between(g["train_size"], g["lo"], g["hi"], alpha=0.15) for _, g in d.sort_values("train_size")
-         .groupby("test set") if g["lo"].notna().all()],
         ax.set_title("2406.02100 analogue: SFT pass@1 vs puzzle train size")), missing)
 
 
