@@ -54,3 +54,18 @@ def test_packing_keeps_every_document_whole():
     # one row per document at most: a document longer than a row is truncated, never split
     assert lengths == sorted(min(64, len(tok(d, add_special_tokens=False)["input_ids"])) for d in docs)
     assert all(len(row) <= 64 for row in data["input_ids"])
+
+
+def test_the_arithmetic_probe_scores_exact_facts_only(tiny_model, monkeypatch):
+    items = arithmetic.probe(4, seed=0)
+    for it in items:  # literal facts of 1-20, right by construction
+        a, op, b, c = re.fullmatch(r"(\d+)([-+*])(\d+)=(-?\d+)", it["completion"]).groups()
+        assert 1 <= int(a) <= 20 and 1 <= int(b) <= 20 and puzzles._apply(int(a), op, int(b)) == int(c)
+        assert it["prompt"] == f"Compute {a}{op}{b}."
+    from mathtune import generation
+    answers = [items[0]["completion"], " " + items[1]["completion"], items[2]["completion"] + "0", "12"]
+    monkeypatch.setattr(generation, "generate", lambda *a, **k: (answers, {}))
+    model = models.load_model(tiny_model)
+    got = base.arithmetic_exact(model, models.load_tokenizer(tiny_model), items)
+    assert got["arithmetic/exact"] == 0.5 and got["arithmetic/items"] == 4  # a wrong digit or a bare number fails
+    assert got["arithmetic/exact_ci"][0] < 0.5 < got["arithmetic/exact_ci"][1]

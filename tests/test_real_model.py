@@ -14,9 +14,13 @@ import yaml
 from conftest import REPO
 from test_pipeline import STAGES, _copy_repo, _dvc
 
+# Sized for CI on 2 cores (a 135M model writes GSM8K answers at a few tokens/s there): GSM8K is generated
+# by DPO's sampler and by lm-eval in evaluate; mining mines puzzles only (its GSM8K path is the tiny-model test's).
 REAL = {"base": {"model": None},
+        "mining": {"sample_gsm8k": 0, "sample_puzzles": 6, "num_types": 2, "per_type": 2, "rounds": 1},
         "sft": {"lora_r": 8, "lora_alpha": 16, "learning_rate": 0.0002, "max_steps": 4, "batch_size": 4},
-        "dpo": {"learning_rate": 0.00005},
+        "dpo": {"learning_rate": 0.00005, "questions_gsm8k": 1, "questions_puzzles": 4, "k": 2, "rounds": 1,
+                "max_steps": 2},
         "evaluate": {"gsm8k_limit": 4, "puzzles_limit": 4, "gsm8k_protocol": "lm-eval", "num_fewshot": 1}}
 
 

@@ -17,9 +17,10 @@ MAX_PRODUCT = 9_999  # longer products are digit drill, not the arithmetic the p
 
 
 def operand(rng: random.Random) -> int:
-    """An integer of 1-3 digits (small ones most often), negative one time in five."""
-    digits = rng.choices((1, 2, 3), weights=(4, 4, 2))[0]
-    value = rng.randint(0 if digits == 1 else 10 ** (digits - 1), 10 ** digits - 1)
+    """An integer: 0-20 half the time (the facts every pretrained LM knows cold, and the range the
+    puzzles' steps live in), else 2 or 3 digits; negative one time in five."""
+    kind = rng.choices(("small", 2, 3), weights=(5, 3, 2))[0]
+    value = rng.randint(0, 20) if kind == "small" else rng.randint(10 ** (kind - 1), 10 ** kind - 1)
     return -value if rng.random() < 0.2 else value
 
 
@@ -51,3 +52,17 @@ def item(idx: int, seed: int) -> dict:
 
 def corpus(size: int, seed: int) -> list[dict]:
     return [item(i, seed) for i in range(size)]
+
+
+def probe(size: int = 300, seed: int = 0) -> list[dict]:
+    """Single facts on 1-20 with + - * (`Compute 13+9.` -> `13+9=22`): does a base model know the
+    arithmetic the puzzles are made of? Most of these 1,200 facts also occur in the corpus, as they do
+    in any pretrained LM's: this measures knowledge, not generalisation."""
+    rng = random.Random(f"{seed}:probe")
+    out = []
+    for i in range(size):
+        a, b, op = rng.randint(1, 20), rng.randint(1, 20), rng.choice("+-*")
+        value = a + b if op == "+" else a - b if op == "-" else a * b
+        out.append({"id": f"arithmetic/probe/{i}", "prompt": PROMPT.format(expression=f"{a}{op}{b}"),
+                    "completion": f"{a}{op}{b}={value}", "answer": value})
+    return out

@@ -5,14 +5,15 @@ the GPU user's path), or `local`, the embedded default built here without any do
 1. a byte-level BPE tokenizer trained with `tokenizers` on the project's corpus, each digit and each
    operator/punctuation character its own token (so `=-12` is `=`, `-`, `1`, `2`), with special
    tokens and a chat template (protocol.py);
-2. a small Llama (LlamaConfig) pre-trained from scratch with TRL's SFTTrainer (full weights) on a
+2. a small Llama (LlamaConfig) pre-trained from scratch with transformers' Trainer (full weights) on a
    generic math corpus: GSM8K train solutions and generic arithmetic (arithmetic.py), each rendered
    as one chat turn so that the base model answers in the protocol's format. No puzzle is in it:
    the puzzle is what fine-tuning teaches (arXiv 2406.02100's base could not do it either).
    Documents are packed best-fit into rows of seq_len tokens (TRL's `pack_dataset`, "bfd"): position
    ids restart at each document, so transformers' packed-sequence mask keeps attention inside it,
    and no document is cut from its prompt.
-Run with `dvc repro base`; `build(cfg, items, out_dir)` does the work.
+Run with `dvc repro base`; `build(cfg, items, out_dir)` does the work. `arithmetic_exact` scores the
+result on facts of 1-20 (`arithmetic.probe`): a base for this project must know them.
 """
 from __future__ import annotations
 
@@ -115,6 +116,19 @@ def pretrain(cfg, tokenizer, docs: list[str], out_dir) -> dict:
             "final_loss": curve[-1]["loss"] if curve else None, "loss_curve": curve}
 
 
+def arithmetic_exact(model, tokenizer, items: list[dict]) -> dict:
+    """Greedy exact match on `arithmetic.probe` facts: the answer's first line must read `a op b=c`."""
+    from mathtune import generation, stats
+    was_training = model.training
+    model.eval()
+    outs, _ = generation.generate(model, tokenizer, [it["prompt"] for it in items], max_new_tokens=16,
+                                  batch_size=100, stop=["\n", ","], desc="arithmetic probe")
+    model.train(was_training)
+    right = sum(o.strip() == it["completion"] for o, it in zip(outs, items))
+    return {"arithmetic/exact": right / len(items), "arithmetic/exact_ci": list(stats.wilson(right, len(items))),
+            "arithmetic/items": len(items)}
+
+
 def build(cfg, items: list[dict], out_dir) -> dict:
     """The base stage: `local` trains tokenizer + model; a hub id or path is loaded and saved as is."""
     if cfg.model != models.LOCAL:
@@ -138,4 +152,9 @@ def stage(cfg) -> dict:
     from mathtune import arithmetic, gsm8k
     items = gsm8k.load(io.path("data/gsm8k/train.jsonl"))[:cfg.corpus_gsm8k]
     items += arithmetic.corpus(cfg.corpus_arithmetic, cfg.seed)
-    return build(cfg, items, io.path(models.BASE_DIR))
+    metrics = build(cfg, items, io.path(models.BASE_DIR))
+    if cfg.model != models.LOCAL:  # a pretrained model answers in its own words: the probe's format is ours
+        return metrics
+    tokenizer = models.load_tokenizer(models.BASE_DIR)
+    model = models.load_model(models.BASE_DIR)
+    return {**metrics, **arithmetic_exact(model, tokenizer, arithmetic.probe(300, cfg.seed))}

@@ -1,0 +1,65 @@
+"""Does the embedded base learn the arithmetic the puzzles are made of? Probe accuracy over pre-training steps.
+
+Builds the `local` base as the base stage does (params.yaml's `base:` block, overridden with --set),
+into a scratch folder, and scores greedy exact match on 300 facts of 1-20 with + - *
+(`arithmetic.probe`) at the listed steps, with 95 % Wilson intervals. Nothing under models/ is touched.
+
+    python benchmarks/base_arithmetic.py --set max_steps=1200 --at 240 480 800 1200
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+import types
+
+import yaml
+from transformers import TrainerCallback
+
+from mathtune import arithmetic, base, gsm8k, io
+
+
+class Probe(TrainerCallback):
+    def __init__(self, tokenizer, at: set[int]):
+        self.tokenizer, self.at, self.rows, self.start = tokenizer, at, [], time.perf_counter()
+
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        if state.global_step in self.at:
+            row = {"step": state.global_step, "minutes": round((time.perf_counter() - self.start) / 60, 1),
+                   **base.arithmetic_exact(model, self.tokenizer, arithmetic.probe(300, 0))}
+            print(json.dumps(row), flush=True)
+            self.rows.append(row)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--set", nargs="*", default=[], help="base params, e.g. max_steps=1200 batch_size=8")
+    ap.add_argument("--at", nargs="*", type=int, default=[240, 480, 800, 1200])
+    args = ap.parse_args()
+    params = yaml.safe_load(open(io.path("params.yaml")))["base"]
+    for kv in args.set:
+        k, v = kv.split("=", 1)
+        params[k] = type(params[k])(v)
+    cfg = types.SimpleNamespace(**params)
+    items = gsm8k.load(io.path("data/gsm8k/train.jsonl"))[:cfg.corpus_gsm8k]
+    items += arithmetic.corpus(cfg.corpus_arithmetic, cfg.seed)
+    plain = [it["prompt"] + "\n" + it["completion"] for it in items] + base.protocol.prompt_texts()
+    tokenizer = base.train_tokenizer(plain, cfg.vocab_size)
+    probe = Probe(tokenizer, set(args.at))
+    original = base.Trainer
+
+    class ProbedTrainer(original):  # the stage's own pretrain(), with the probe as a callback
+        def __init__(self, *a, **kw):
+            super().__init__(*a, callbacks=[probe], **kw)
+
+    base.Trainer = ProbedTrainer
+    with tempfile.TemporaryDirectory() as tmp:
+        metrics = base.pretrain(cfg, tokenizer, base.corpus(tokenizer, items), f"{tmp}/base")
+    print(json.dumps({"params": params, "final_loss": metrics["final_loss"], "seconds": metrics["seconds"],
+                      "probe": probe.rows}))
+
+
+if __name__ == "__main__":
+    main()
