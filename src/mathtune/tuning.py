@@ -124,7 +124,8 @@ def train_sft(cfg, records: list[dict], out_dir, base: str = models.LOCAL, stage
     tokens = int(trainer.state.num_input_tokens_seen) or None
     trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
     curve = [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
-    return {"examples": len(records), "trainable_parameters": trainable,
+    # examples trained on (one pass of max_steps x batch_size at most), not the size of the mix offered
+    return {"examples": min(len(records), cfg.max_steps * cfg.batch_size), "trainable_parameters": trainable,
             "quantization": quantization(cfg),
             "seconds": round(seconds, 1), "train_loss": round(result.training_loss, 4),
             "final_loss": curve[-1]["loss"] if curve else None,
