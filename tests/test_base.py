@@ -68,4 +68,4 @@ def test_the_arithmetic_probe_scores_exact_facts_only(tiny_model, monkeypatch):
     model = models.load_model(tiny_model)
     got = base.arithmetic_exact(model, models.load_tokenizer(tiny_model), items)
     assert got["arithmetic/exact"] == 0.5 and got["arithmetic/items"] == 4  # a wrong digit or a bare number fails
-    assert got["arithmetic/exact_ci"][0] < 0.5 < got["arithmetic/exact_ci"][1]
+    assert got["arithmetic/exact_ci95_low"] < 0.5 < got["arithmetic/exact_ci95_high"]

@@ -211,12 +211,20 @@ def test_greedy_generation_ignores_the_checkpoints_generation_config(tiny_model,
     assert shipped == plain
 
 
-def test_adapters_store_the_base_path_relative_to_the_repo(tiny_model, repo):
-    shutil.copytree(tiny_model, repo / "models/base")
-    sft.train(_sft_cfg(max_steps=1), tiny_items(1, 2), repo / "models/sft", base=str(repo / "models/base"))
-    config_text = (repo / "models/sft/adapter_config.json").read_text()
+def test_adapters_store_the_base_path_relative_to_the_repo(tiny_model, repo, monkeypatch):
+    # a long root with spaces: the model card's YAML folds such a path across lines
+    root = repo / ("a clone in a folder with a long name and spaces " * 2).strip()
+    (root / "models").mkdir(parents=True)
+    shutil.copy(repo / "dvc.yaml", root / "dvc.yaml")
+    shutil.copy(repo / "params.yaml", root / "params.yaml")
+    monkeypatch.chdir(root)
+    shutil.copytree(tiny_model, root / "models/base")
+    sft.train(_sft_cfg(max_steps=1), tiny_items(1, 2), root / "models/sft", base=str(root / "models/base"))
+    config_text = (root / "models/sft/adapter_config.json").read_text()
     assert json.loads(config_text)["base_model_name_or_path"] == "models/base"
-    assert all(str(repo) not in f.read_text() for f in (repo / "models/sft").glob("*.[jm][sd]*"))
+    assert "base_model: models/base\n" in (root / "models/sft/README.md").read_text()
+    for f in (root / "models/sft").glob("*.[jm][sd]*"):
+        assert str(repo) not in f.read_text() and "spaces" not in f.read_text(), f.name
 
 
 def test_gradient_checkpointing_param_and_what_an_adapter_was_trained_on(tiny_model, repo):

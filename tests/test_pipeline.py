@@ -157,7 +157,7 @@ def test_dvc_repro_runs_all_seven_stages_end_to_end(tmp_path):
     # reproducible to the byte and independent of where the clone lives: a second clone in another
     # folder gives the same dvc.lock hash for every data artifact and every model of every stage;
     # metrics differ only in timings, executed notebooks only in papermill's timestamps (README)
-    other = tmp_path.parent / f"{tmp_path.name}-another-clone" / "mathtune"
+    other = tmp_path.parent / f"{tmp_path.name} another clone" / "mathtune"  # a space, as in "My Drive"
     other.mkdir(parents=True)
     _copy_repo(other)
     second = _dvc(other, "repro")

@@ -125,7 +125,8 @@ def arithmetic_exact(model, tokenizer, items: list[dict]) -> dict:
                                   batch_size=100, stop=["\n", ","], desc="arithmetic probe")
     model.train(was_training)
     right = sum(o.strip() == it["completion"] for o, it in zip(outs, items))
-    return {"arithmetic/exact": right / len(items), "arithmetic/exact_ci": list(stats.wilson(right, len(items))),
+    lo, hi = stats.wilson(right, len(items))
+    return {"arithmetic/exact": right / len(items), "arithmetic/exact_ci95_low": lo, "arithmetic/exact_ci95_high": hi,
             "arithmetic/items": len(items)}
 
 

@@ -48,6 +48,16 @@ def save_adapter(model, tokenizer, out_dir, quantization: str = "none", **kwargs
                 config["target_modules"] = sorted(config["target_modules"])
             config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
         root = str(io.root()) + "/"
+        card = tmp / "README.md"
+        if card.is_file():
+            # the model card's YAML folds a long path at a space onto two lines, where the text replacement
+            # below cannot see it: set its base_model field itself (a clone in "my runs/" hashed differently)
+            from huggingface_hub import ModelCard
+            model_card = ModelCard.load(card)
+            data = model_card.data
+            data.base_model = data.base_model.replace(root, "") if isinstance(data.base_model, str) else data.base_model
+            data.tags = [t.replace(root, "") for t in data.tags] if data.tags else data.tags  # base_model:adapter:<path>
+            model_card.save(card)
         for f in tmp.glob("*"):
             if f.suffix in (".json", ".md") and root in (text := f.read_text()):
                 f.write_text(text.replace(root, ""))
