@@ -120,6 +120,8 @@ def evaluate_model(cfg, name: str, adapter: str | None, sets: dict, out_dir: Pat
                                     num_fewshot=cfg.num_fewshot, batch_size=cfg.batch_size)
             rows = [{**r, "id": it["id"], "gold": it["answer"]} for r, it in zip(rows, items)]
             metrics.update({f"{name}/gsm8k/{k}": round(v, 4) for k, v in m.items()})
+            if as_4bit:  # lm-eval's HF loader gets the adapter on the unquantised base: say so beside the number
+                metrics[f"{name}/gsm8k/weights"] = "base + adapter, unquantised (lm-eval)"
             for k, ok in (("strict", [r["strict"] for r in rows]), ("flexible", [r["flexible"] for r in rows])):
                 lo, hi = stats.wilson(sum(ok), len(ok))
                 metrics.update({f"{name}/gsm8k/{k}_ci95_low": round(lo, 4), f"{name}/gsm8k/{k}_ci95_high": round(hi, 4)})
