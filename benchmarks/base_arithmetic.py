@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import tempfile
 import time
 import types
@@ -18,7 +17,7 @@ import types
 import yaml
 from transformers import TrainerCallback
 
-from mathtune import arithmetic, base, gsm8k, io
+from mathtune import arithmetic, base, io
 
 
 class Probe(TrainerCallback):
@@ -43,10 +42,8 @@ def main() -> None:
         k, v = kv.split("=", 1)
         params[k] = type(params[k])(v)
     cfg = types.SimpleNamespace(**params)
-    items = gsm8k.load(io.path("data/gsm8k/train.jsonl"))[:cfg.corpus_gsm8k]
-    items += arithmetic.corpus(cfg.corpus_arithmetic, cfg.seed)
-    plain = [it["prompt"] + "\n" + it["completion"] for it in items] + base.protocol.prompt_texts()
-    tokenizer = base.train_tokenizer(plain, cfg.vocab_size)
+    items = base.corpus_items(cfg)
+    tokenizer = base.corpus_tokenizer(items, cfg.vocab_size)
     probe = Probe(tokenizer, set(args.at))
     original = base.Trainer
 

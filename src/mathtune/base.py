@@ -141,19 +141,28 @@ def build(cfg, items: list[dict], out_dir) -> dict:
             tok.save_pretrained(tmp)
         return {"parameters": model.num_parameters(), "seconds": round(time.perf_counter() - start, 1),
                 "loss_curve": []}
-    # the protocol's prompt wording joins the tokenizer's texts (not the model's): a pretrained
-    # tokenizer knows English words too, and puzzle prompts should not cost a token per letter
-    plain = [it["prompt"] + "\n" + it["completion"] for it in items] + protocol.prompt_texts()
-    tokenizer = train_tokenizer(plain, cfg.vocab_size)
+    tokenizer = corpus_tokenizer(items, cfg.vocab_size)
     return pretrain(cfg, tokenizer, corpus(tokenizer, items), out_dir)
 
 
-def stage(cfg) -> dict:
-    """`dvc repro base`: models/base from the first corpus_gsm8k GSM8K train solutions + arithmetic."""
+def corpus_tokenizer(items: list[dict], vocab_size: int) -> PreTrainedTokenizerFast:
+    # the protocol's prompt wording joins the tokenizer's texts (not the model's): a pretrained
+    # tokenizer knows English words too, and puzzle prompts should not cost a token per letter
+    plain = [it["prompt"] + "\n" + it["completion"] for it in items] + protocol.prompt_texts()
+    return train_tokenizer(plain, vocab_size)
+
+
+def corpus_items(cfg) -> list[dict]:
+    """The pre-training corpus: the first corpus_gsm8k GSM8K train solutions + generic arithmetic."""
     from mathtune import arithmetic, gsm8k
-    items = gsm8k.load(io.path("data/gsm8k/train.jsonl"))[:cfg.corpus_gsm8k]
-    items += arithmetic.corpus(cfg.corpus_arithmetic, cfg.seed)
-    metrics = build(cfg, items, io.path(models.BASE_DIR))
+    return gsm8k.load(io.path("data/gsm8k/train.jsonl"))[:cfg.corpus_gsm8k] + \
+        arithmetic.corpus(cfg.corpus_arithmetic, cfg.seed)
+
+
+def stage(cfg) -> dict:
+    """`dvc repro base`: models/base from corpus_items(cfg)."""
+    from mathtune import arithmetic
+    metrics = build(cfg, corpus_items(cfg), io.path(models.BASE_DIR))
     if cfg.model != models.LOCAL:  # a pretrained model answers in its own words: the probe's format is ours
         return metrics
     tokenizer = models.load_tokenizer(models.BASE_DIR)

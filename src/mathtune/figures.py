@@ -106,9 +106,14 @@ def _scores(row: dict, model: str) -> dict:
     return s
 
 
+def _key(model: str, test_set: str) -> str:
+    """The evaluate metric holding a model's score on a test set (GSM8K: lm-eval's strict match)."""
+    return f"evaluate.{model}/gsm8k/strict" if test_set == "gsm8k" else f"evaluate.{model}/puzzles/{test_set}/pass@1"
+
+
 def _interval(row: dict, model: str, test_set: str) -> tuple:
     """The 95 % Wilson interval of a score from the metrics, (None, None) where absent."""
-    key = f"evaluate.{model}/gsm8k/strict" if test_set == "gsm8k" else f"evaluate.{model}/puzzles/{test_set}/pass@1"
+    key = _key(model, test_set)
     return row["metrics"].get(f"{key}_ci95_low"), row["metrics"].get(f"{key}_ci95_high")
 
 
@@ -130,11 +135,10 @@ def _bars(d: pd.DataFrame, ax, hue: str) -> None:
 
 def _cell(row: dict, model: str, test_set: str) -> str:
     """`0.044 [0.028, 0.068]`: the score with its 95 % Wilson interval where the metrics have it."""
-    key = f"evaluate.{model}/gsm8k/strict" if test_set == "gsm8k" else f"evaluate.{model}/puzzles/{test_set}/pass@1"
-    m = row["metrics"]
+    key, m = _key(model, test_set), row["metrics"]
     if m.get(key) is None:
         return "—"
-    lo, hi = m.get(f"{key}_ci95_low"), m.get(f"{key}_ci95_high")
+    lo, hi = _interval(row, model, test_set)
     return f"{m[key]:.3f}" + ("" if lo is None else f" [{lo:.3f}, {hi:.3f}]")
 
 
