@@ -83,7 +83,7 @@ def main() -> None:
           f"{1000 * sum(len(p) > 1 and '-' in p for p in new_pieces) / len(new_pieces):.1f} |")
     docs = base.corpus(new_tok, items)
     lengths = [len(ids) for ids in new_tok(docs, add_special_tokens=False)["input_ids"]]
-    ends, total, cut = [], 0, 0
+    total, cut = 0, 0
     for n in lengths:  # the old packing: one stream cut every 256 tokens
         cut += (total // 256) != ((total + n - 1) // 256)
         total += n

@@ -1,5 +1,5 @@
 """figures.py picks each sweep's runs from `dvc exp show` rows (literal rows, no DVC needed)."""
-from mathtune import figures
+from mathtune import figures, tables
 
 
 def _row(name, **params):
@@ -11,7 +11,7 @@ def test_a_sweep_keeps_only_runs_that_differ_in_its_own_params():
     rows = [_row("workspace"), _row("train-10k", **{"puzzles.train_size": 10000}),
             _row("dual-none", **{"sft.mix.irsp": 0, "sft.mix.ir": 0}),
             _row("mixed", **{"puzzles.train_size": 30000, "sft.mix.ir": 0})]
-    assert [r["name"] for r in figures.varying(rows, "puzzles.train_size")] == ["workspace", "train-10k"]
-    assert [r["name"] for r in figures.varying(rows, "sft.mix.irsp", "sft.mix.ir")] == ["workspace", "dual-none"]
-    assert [r["name"] for r in figures.varying(rows, "sft.mix.mining")] == ["workspace"]
+    assert [r["name"] for r in tables.varying(rows, "puzzles.train_size")] == ["workspace", "train-10k"]
+    assert [r["name"] for r in tables.varying(rows, "sft.mix.irsp", "sft.mix.ir")] == ["workspace", "dual-none"]
+    assert [r["name"] for r in tables.varying(rows, "sft.mix.mining")] == ["workspace"]
     assert figures._arm(rows[2]["params"]) == "SFT alone" and figures._arm(rows[0]["params"]) == "+both"

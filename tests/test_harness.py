@@ -25,8 +25,8 @@ def test_model_args_take_an_adapter_or_a_whole_model(tiny_model, tmp_path):
 
 
 def test_the_gsm8k_protocol_is_named():
-    cfg = type("C", (), {"gsm8k_protocol": "lm-eval", "num_fewshot": 5})
-    assert evaluate.protocol_name(cfg) == "lm-eval gsm8k v3, 5-shot"
+    cfg = type("C", (), {"gsm8k_protocol": "lm-eval", "num_fewshot": 5, "max_gen_toks": 256})
+    assert evaluate.protocol_name(cfg) == "lm-eval gsm8k v3, 5-shot, max_gen_toks 256"
     cfg.gsm8k_protocol = "project"
     assert evaluate.protocol_name(cfg).startswith("project zero-shot v")
     cfg.gsm8k_protocol = "harness"

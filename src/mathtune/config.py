@@ -125,6 +125,7 @@ class Evaluate:
     gsm8k_limit: int
     gsm8k_protocol: str
     num_fewshot: int
+    max_gen_toks: int
     puzzles_limit: int
     batch_size: int
 

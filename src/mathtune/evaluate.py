@@ -33,7 +33,7 @@ def protocol_name(cfg) -> str:
     if cfg.gsm8k_protocol == "project":
         return f"project zero-shot v{protocol.PROTOCOL_VERSION}"
     if cfg.gsm8k_protocol == "lm-eval":
-        return f"lm-eval gsm8k v3, {cfg.num_fewshot}-shot"
+        return f"lm-eval gsm8k v3, {cfg.num_fewshot}-shot, max_gen_toks {cfg.max_gen_toks}"
     raise ValueError(f"params evaluate.gsm8k_protocol: expected project or lm-eval, got {cfg.gsm8k_protocol!r}")
 
 
@@ -117,14 +117,13 @@ def evaluate_model(cfg, name: str, adapter: str | None, sets: dict, out_dir: Pat
         source = "gsm8k" if set_name == "gsm8k" else "puzzles"
         if set_name == "gsm8k" and cfg.gsm8k_protocol == "lm-eval":
             m, rows = harness.gsm8k(models.LOCAL, adapter, "data/gsm8k/train.jsonl", cfg.gsm8k_test, limit=len(items),
-                                    num_fewshot=cfg.num_fewshot, batch_size=cfg.batch_size)
+                                    num_fewshot=cfg.num_fewshot, batch_size=cfg.batch_size, max_gen_toks=cfg.max_gen_toks)
             rows = [{**r, "id": it["id"], "gold": it["answer"]} for r, it in zip(rows, items)]
-            metrics.update({f"{name}/gsm8k/{k}": round(v, 4) for k, v in m.items()})
+            metrics[f"{name}/gsm8k/invalid"] = round(m["invalid"], 4)
+            for k in ("strict", "flexible"):  # the harness's numbers, with the same intervals as `project`'s
+                metrics.update({f"{name}/{key}": round(v, 4) for key, v in rate(f"gsm8k/{k}", [r[k] for r in rows]).items()})
             if as_4bit:  # lm-eval's HF loader gets the adapter on the unquantised base: say so beside the number
                 metrics[f"{name}/gsm8k/weights"] = "base + adapter, unquantised (lm-eval)"
-            for k, ok in (("strict", [r["strict"] for r in rows]), ("flexible", [r["flexible"] for r in rows])):
-                lo, hi = stats.wilson(sum(ok), len(ok))
-                metrics.update({f"{name}/gsm8k/{k}_ci95_low": round(lo, 4), f"{name}/gsm8k/{k}_ci95_high": round(hi, 4)})
             metrics[f"{name}/gsm8k/n"] = len(rows)
             io.write_jsonl(folder / "gsm8k.jsonl", rows)
             continue
