@@ -22,15 +22,6 @@ def test_arithmetic_corpus_is_generic_calculation_with_no_puzzle_in_it():
     assert arithmetic.corpus(50, seed=0) == items[:50]  # per-item RNG: a prefix is the same items
 
 
-def test_calculations_are_plain_text_and_gsm8k_items_chat_turns(tiny_model):
-    tok = models.load_tokenizer(tiny_model)
-    calc = {"source": "arithmetic", "prompt": "Compute (12+7)*3.", "completion": "12+7=19, 19*3=57"}
-    word = {"source": "gsm8k", "prompt": "Tom has 2 apples and buys 3. How many?", "completion": "2+3=5\n#### 5"}
-    docs = base.corpus(tok, [calc, word])
-    assert docs[0] == "12+7=19, 19*3=57" + tok.eos_token  # no `Compute` prompt, no turn markers
-    assert docs[1].startswith(models.chat_prompt(tok, word["prompt"])) and docs[1].endswith("#### 5" + tok.eos_token)
-
-
 def test_tokenizer_splits_digits_and_operators(tiny_model):
     tok = models.load_tokenizer(tiny_model)
     pieces = tok.convert_ids_to_tokens(tok("12=-345, 7--2", add_special_tokens=False)["input_ids"])
@@ -67,16 +58,14 @@ def test_packing_keeps_every_document_whole():
 
 def test_the_arithmetic_probe_scores_exact_facts_only(tiny_model, monkeypatch):
     items = arithmetic.probe(4, seed=0)
-    for it in items:  # literal facts of 1-20 as plain text to continue, right by construction
-        a, op, b = re.fullmatch(r"(\d+)([-+*])(\d+)=", it["prompt"]).groups()
-        assert 1 <= int(a) <= 20 and 1 <= int(b) <= 20 and puzzles._apply(int(a), op, int(b)) == int(it["completion"])
-    assert items[0] == {"id": "arithmetic/probe/0", "prompt": "15+14=", "completion": "29", "answer": 29}
+    for it in items:  # literal facts of 1-20, right by construction
+        a, op, b, c = re.fullmatch(r"(\d+)([-+*])(\d+)=(-?\d+)", it["completion"]).groups()
+        assert 1 <= int(a) <= 20 and 1 <= int(b) <= 20 and puzzles._apply(int(a), op, int(b)) == int(c)
+        assert it["prompt"] == f"Compute {a}{op}{b}."
     from mathtune import generation
-    answers = [items[0]["completion"], " " + items[1]["completion"], items[2]["completion"] + "0", "12+1"]
-    calls = []
-    monkeypatch.setattr(generation, "generate", lambda *a, **k: calls.append(k) or (answers, {}))
+    answers = [items[0]["completion"], " " + items[1]["completion"], items[2]["completion"] + "0", "12"]
+    monkeypatch.setattr(generation, "generate", lambda *a, **k: (answers, {}))
     model = models.load_model(tiny_model)
     got = base.arithmetic_exact(model, models.load_tokenizer(tiny_model), items)
-    assert got["arithmetic/exact"] == 0.5 and got["arithmetic/items"] == 4  # a wrong digit or an extra token fails
-    assert calls[0]["chat"] is False  # the facts are continued as plain text, as the corpus writes them
+    assert got["arithmetic/exact"] == 0.5 and got["arithmetic/items"] == 4  # a wrong digit or a bare number fails
     assert got["arithmetic/exact_ci95_low"] < 0.5 < got["arithmetic/exact_ci95_high"]

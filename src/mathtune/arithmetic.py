@@ -55,15 +55,14 @@ def corpus(size: int, seed: int) -> list[dict]:
 
 
 def probe(size: int = 300, seed: int = 0) -> list[dict]:
-    """Single facts on 1-20 with + - * as plain text to continue (`13+9=` -> `22`), the form the base
-    pre-trains on: does a base model know the arithmetic the puzzles are made of? Most of these 1,200
-    facts also occur in the corpus, as they do in any pretrained LM's: this measures knowledge, not
-    generalisation."""
+    """Single facts on 1-20 with + - * (`Compute 13+9.` -> `13+9=22`): does a base model know the
+    arithmetic the puzzles are made of? Most of these 1,200 facts also occur in the corpus, as they do
+    in any pretrained LM's: this measures knowledge, not generalisation."""
     rng = random.Random(f"{seed}:probe")
     out = []
     for i in range(size):
         a, b, op = rng.randint(1, 20), rng.randint(1, 20), rng.choice("+-*")
         value = a + b if op == "+" else a - b if op == "-" else a * b
-        out.append({"id": f"arithmetic/probe/{i}", "prompt": f"{a}{op}{b}=", "completion": str(value),
-                    "answer": value})
+        out.append({"id": f"arithmetic/probe/{i}", "prompt": PROMPT.format(expression=f"{a}{op}{b}"),
+                    "completion": f"{a}{op}{b}={value}", "answer": value})
     return out

@@ -6,8 +6,8 @@ the GPU user's path), or `local`, the embedded default built here without any do
    operator/punctuation character its own token (so `=-12` is `=`, `-`, `1`, `2`), with special
    tokens and a chat template (protocol.py);
 2. a small Llama (LlamaConfig) pre-trained from scratch with transformers' Trainer (full weights) on a
-   generic math corpus: GSM8K train solutions, each rendered as one chat turn so that the base model
-   answers in the protocol's format, and generic arithmetic (arithmetic.py) as plain text. No puzzle is in it:
+   generic math corpus: GSM8K train solutions and generic arithmetic (arithmetic.py), each rendered
+   as one chat turn so that the base model answers in the protocol's format. No puzzle is in it:
    the puzzle is what fine-tuning teaches (arXiv 2406.02100's base could not do it either).
    Documents are packed best-fit into rows of seq_len tokens (TRL's `pack_dataset`, "bfd"): position
    ids restart at each document, so transformers' packed-sequence mask keeps attention inside it,
@@ -47,13 +47,8 @@ def train_tokenizer(texts: list[str], vocab_size: int) -> PreTrainedTokenizerFas
 
 
 def corpus(tokenizer, items: list[dict]) -> list[str]:
-    """The pre-training documents, each ending in EOS: a GSM8K item as one chat exchange (prompt, then
-    its gold solution), so the base answers questions in the protocol's chat format; a calculation as
-    its plain text (`12+7=19, 19*3=57`), as arithmetic appears in a web corpus. Plain text costs ~8
-    tokens a fact against ~20 in a chat turn (`Compute ...` prompt, turn markers), so the same
-    pre-training minutes teach the base 2-3x more facts (README, "Learning the puzzle")."""
-    return [it["completion"] + tokenizer.eos_token if it["source"] == "arithmetic" else
-            tokenizer.apply_chat_template([{"role": "user", "content": it["prompt"]},
+    """Each item as one chat exchange (prompt, then its gold completion ending in EOS)."""
+    return [tokenizer.apply_chat_template([{"role": "user", "content": it["prompt"]},
                                            {"role": "assistant", "content": it["completion"]}],
                                           tokenize=False).rstrip("\n")
             for it in items]
@@ -122,12 +117,12 @@ def pretrain(cfg, tokenizer, docs: list[str], out_dir) -> dict:
 
 
 def arithmetic_exact(model, tokenizer, items: list[dict]) -> dict:
-    """Greedy exact match on `arithmetic.probe` facts: the plain-text continuation of `13+9=` must read `22`."""
+    """Greedy exact match on `arithmetic.probe` facts: the answer's first line must read `a op b=c`."""
     from mathtune import generation, stats
     was_training = model.training
     model.eval()
-    outs, _ = generation.generate(model, tokenizer, [it["prompt"] for it in items], max_new_tokens=8,
-                                  batch_size=100, stop=["\n", ","], desc="arithmetic probe", chat=False)
+    outs, _ = generation.generate(model, tokenizer, [it["prompt"] for it in items], max_new_tokens=16,
+                                  batch_size=100, stop=["\n", ","], desc="arithmetic probe")
     model.train(was_training)
     right = sum(o.strip() == it["completion"] for o, it in zip(outs, items))
     lo, hi = stats.wilson(right, len(items))

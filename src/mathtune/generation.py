@@ -30,13 +30,12 @@ def cut(text: str, stop) -> str:
 @torch.inference_mode()
 def generate(model, tokenizer, prompts: list[str | list[dict]], *, max_new_tokens: int, batch_size: int = 16, stop=(),
              do_sample: bool = False, temperature: float = 1.0, top_p: float = 1.0, seed: int = 0,
-             num_return_sequences: int = 1, desc: str = "generate", chat: bool = True) -> tuple[list[str], dict]:
-    """Completions for `prompts` (raw protocol prompts or chat message lists; the chat template is applied here,
-    unless `chat=False`: then each prompt is plain text to continue, as the base's arithmetic probe asks)."""
+             num_return_sequences: int = 1, desc: str = "generate") -> tuple[list[str], dict]:
+    """Completions for `prompts` (raw protocol prompts or chat message lists; the chat template is applied here)."""
     if not prompts:
         return [], {"tokens": 0, "seconds": 0.0, "tokens_per_s": 0.0, "truncated": []}
     tokenizer.padding_side = "left"
-    texts = [models.chat_prompt(tokenizer, p) for p in prompts] if chat else list(prompts)
+    texts = [models.chat_prompt(tokenizer, p) for p in prompts]
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
     out: list[list[str] | None] = [None] * len(texts)
     cut_off: list[list[bool] | None] = [None] * len(texts)
