@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 import tempfile
 import time
 import types
@@ -22,7 +21,7 @@ import torch
 from datasets import Dataset
 from transformers import DataCollatorForLanguageModeling, Trainer, TrainingArguments
 
-from mathtune import generation, io, models, puzzles, tuning
+from mathtune import generation, io, models, puzzles, tables, tuning
 
 
 def matmul_peak(n: int = 2048, reps: int = 10) -> float:
@@ -78,9 +77,8 @@ def generation_rates(base: str, n: int) -> tuple[float, float]:
 
 
 def noop_repro_seconds() -> float:
-    dvc = str(Path(sys.executable).parent / "dvc")
     start = time.perf_counter()
-    out = subprocess.run([dvc, "repro", "--dry"], cwd=io.root(), capture_output=True, text=True)
+    out = subprocess.run([tables.dvc_cmd(), "repro", "--dry"], cwd=io.root(), capture_output=True, text=True)
     return time.perf_counter() - start if out.returncode == 0 else float("nan")
 
 

@@ -161,8 +161,8 @@ def test_evaluate_rescores_saved_predictions_and_regenerates_when_inputs_change(
     monkeypatch.chdir(root)
     items = tiny_items(3, 4)
     sets = {"gsm8k": items[:3], "in_domain": items[3:]}
-    cfg = config.Evaluate(seed=0, gsm8k_test="unused", gsm8k_limit=3, gsm8k_protocol="project", num_fewshot=5, max_gen_toks=256,
-                          puzzles_limit=4, batch_size=4)
+    cfg = config.Evaluate(seed=0, gsm8k_test="unused", gsm8k_limit=3, gsm8k_protocol="project", num_fewshot=5,
+                          max_gen_toks=256, puzzles_limit=4, batch_size=4)
     first = evaluate.evaluate_model(cfg, "base", None, sets, root / "pred")
     assert (root / "pred/base/fingerprint.json").is_file() and first["base/puzzles/in_domain/n"] == 4
 

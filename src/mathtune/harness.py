@@ -51,11 +51,11 @@ def model_args(base: str, adapter: str | None) -> dict:
 
 
 def gsm8k(base: str, adapter: str | None, train_file, test_file, *, limit: int, num_fewshot: int,
-          batch_size: int, max_gen_toks: int = 256) -> tuple[dict, list[dict]]:
+          batch_size: int, max_gen_toks: int | None = None) -> tuple[dict, list[dict]]:
     """lm_eval.simple_evaluate on the local gsm8k task: (metrics, one row per item).
 
-    max_gen_toks: the harness's own limit on answer tokens (its default 256; the CLI's
-    `--gen_kwargs max_gen_toks=N`).
+    max_gen_toks: the harness's limit on answer tokens, as the CLI's `--gen_kwargs max_gen_toks=N`;
+    None keeps the harness's own default (256).
     metrics: strict / flexible exact match (the harness's numbers) and the invalid rate (no `#### N`).
     """
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -68,7 +68,7 @@ def gsm8k(base: str, adapter: str | None, train_file, test_file, *, limit: int, 
         out = lm_eval.simple_evaluate(model="hf", model_args=model_args(base, adapter), tasks=[TASK],
                                       num_fewshot=num_fewshot, limit=limit, batch_size=batch_size,
                                       device=models.device(), task_manager=tasks, log_samples=True,
-                                      gen_kwargs={"max_gen_toks": max_gen_toks})
+                                      gen_kwargs=None if max_gen_toks is None else {"max_gen_toks": max_gen_toks})
     # the harness's own seeds (few-shot sampler 1234): the same examples as its CLI's defaults
     result = out["results"][TASK]
     metrics = {name: result[f"exact_match,{f}"] for name, f in FILTERS.items()}
