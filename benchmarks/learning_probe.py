@@ -7,6 +7,9 @@ fine-tuning is the sft stage's own code (tuning.train_sft) on puzzle train recor
 Wilson intervals. Nothing under data/ or models/ is touched.
 
     python benchmarks/learning_probe.py --base /tmp/probe/base --set trace=steps --sft max_steps=1500 lora_r=0
+
+Per-item results go to <out>/scores.json; two probes with the same --set and --eval score the same
+items, so `--pair A/scores.json B/scores.json` prints the paired table (exact McNemar) of two runs.
 """
 from __future__ import annotations
 
@@ -35,7 +38,13 @@ def main() -> None:
     ap.add_argument("--sft", nargs="*", default=[], help="sft.<key>=<value> overrides")
     ap.add_argument("--eval", type=int, default=300, help="items per test set")
     ap.add_argument("--out", default=None, help="where the fine-tuned model goes (default: a temp folder)")
+    ap.add_argument("--pair", nargs=2, metavar="SCORES", help="compare two probes' scores.json, paired; nothing runs")
     args = ap.parse_args()
+    if args.pair:
+        a, b = (io.read_json(p) for p in args.pair)
+        for name in a["items"]:
+            print(name, json.dumps(stats.paired(a["items"][name], b["items"][name])))
+        return
     pcfg = typed(config.load("puzzles"), args.set + [f"test_size={args.eval}"])
     scfg = typed(config.load("sft"), args.sft)
     work = Path(args.out or tempfile.mkdtemp(prefix="probe-"))
@@ -54,6 +63,7 @@ def main() -> None:
                                                                "max_steps", "batch_size")},
            "minutes": round(minutes, 1), "examples_seen": scfg.max_steps * scfg.batch_size,
            "final_loss": fit["final_loss"]}
+    per_item = {}
     for name in ("in_domain", "ood_range", "ood_components"):
         items = io.read_jsonl(work / f"puzzles/{name}.jsonl")
         outs, _ = generation.generate(model, tok, [it["prompt"] for it in items], batch_size=64,
@@ -61,7 +71,9 @@ def main() -> None:
         ok = [checker.score(it, o) for it, o in zip(items, outs)]
         lo, hi = stats.wilson(sum(ok), len(ok))
         row[name] = f"{sum(ok) / len(ok):.3f} [{lo:.3f}, {hi:.3f}]"
+        per_item[name] = ok
         print(name, outs[:3], flush=True)
+    io.write_json(work / "scores.json", {"row": row, "items": per_item})
     print("ROW", json.dumps(row), flush=True)
 
 
