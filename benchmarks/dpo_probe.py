@@ -1,0 +1,117 @@
+"""Which DPO settings make the SFT policy better? DPO variants scored on held-out train puzzles, paired with SFT.
+
+Never the test sets: the validation items are fresh in-domain puzzles from the puzzles stage's own
+generator (split "validation"), none of them a train or test puzzle, so no DPO question either. Each
+variant is params.yaml's `dpo:` block with `key=value` overrides; it runs the stage's own code
+(dpo.questions, dpo.sample, dpo.make_pairs, dpo.train) from models/sft, one round, into a scratch
+folder, and is scored greedy by the one checker on the same items as SFT: both pass@1 with 95 %
+Wilson intervals and the exact McNemar p-value (stats.paired). Samples are cached (in the scratch
+folder) per sampling setting, so variants that differ only in training reuse them. Nothing under data/ or models/ is touched.
+
+    python benchmarks/dpo_probe.py --val 500 "" "learning_rate=1e-5" "questions_puzzles=1024 max_steps=128"
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from mathtune import checker, config, dpo, generation, gsm8k, io, models, protocol, puzzles, stats
+
+SAMPLING = ("seed", "questions_gsm8k", "questions_puzzles", "k", "temperature", "top_p", "batch_size")
+
+
+def typed(cfg, text: str):
+    """cfg with space-separated `key=value` overrides, each cast to the field's type."""
+    kinds = {k: type(v) for k, v in vars(cfg).items()}
+    pairs = [p.split("=", 1) for p in text.split()]
+    unknown = [k for k, _ in pairs if k not in kinds]
+    if unknown:
+        raise SystemExit(f"unknown dpo param(s): {unknown}; known: {sorted(kinds)}")
+    return replace(cfg, **{k: kinds[k](v) if kinds[k] is not bool else v.lower() == "true" for k, v in pairs})
+
+
+def validation(size: int) -> list[dict]:
+    """`size` fresh in-domain puzzles (the puzzles stage's generator and params, split name "validation"),
+    none of them a train or test puzzle: the same items for every variant and every run.
+
+    N is stratified as the test set draws it (uniform over train_n_min..train_n_max): most 3-integer
+    puzzles are already in the 100k train set, so skipping those alone left 81 of 500 with N = 3.
+    """
+    cfg = config.load("puzzles")
+    split = puzzles.Split("validation", size, cfg.train_n_min, cfg.train_n_max, cfg.value_min, cfg.value_max)
+    taken = puzzles.test_keys() | {(tuple(r["numbers"]), r["target"])
+                                   for r in io.read_jsonl(io.path("data/puzzles/train.jsonl"))}
+    sizes = range(cfg.train_n_min, cfg.train_n_max + 1)
+    quota = {n: size // len(sizes) + (i < size % len(sizes)) for i, n in enumerate(sizes)}
+    out, start = [], 0
+    while len(out) < size:
+        for key, line in puzzles._chunk((split, cfg.ops, cfg.bound, cfg.trace, cfg.seed, start, start + size)):
+            if key not in taken and quota[len(key[0])] > 0:
+                taken.add(key)
+                quota[len(key[0])] -= 1
+                out.append(json.loads(line))
+        start += size
+    return out
+
+
+def greedy(folder: str, items: list[dict]) -> list[bool]:
+    model = models.load_model(models.LOCAL, adapter=folder)
+    if hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    outs, _ = generation.generate(model, models.load_tokenizer(models.LOCAL), [it["prompt"] for it in items],
+                                  batch_size=64, max_new_tokens=protocol.MAX_NEW_TOKENS["puzzles"],
+                                  stop=protocol.STOP["puzzles"], desc="validation")
+    return [checker.score(it, o) for it, o in zip(items, outs)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("variants", nargs="+", help='dpo overrides per variant, e.g. "" or "beta=0.5 learning_rate=1e-5"')
+    ap.add_argument("--val", type=int, default=500, help="held-out train puzzles to score")
+    ap.add_argument("--out", default=None, help="scratch folder (default: a temp folder)")
+    args = ap.parse_args()
+    work = Path(args.out or tempfile.mkdtemp(prefix="dpo-probe-"))
+    base = config.load("dpo")
+    runs = [typed(base, v) for v in args.variants]
+    gsm8k_items = gsm8k.load(io.path("data/gsm8k/train.jsonl"))
+    puzzle_items = io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target"))
+    val = validation(args.val)
+    print(json.dumps({"validation": len(val), "first": val[0]["prompt"]}), flush=True)
+    ok_sft = greedy(str(io.path("models/sft")), val)
+    tok = models.load_tokenizer(models.LOCAL)
+    results = {"sft": ok_sft}
+    for name, run in zip(args.variants, runs):
+        key = tuple(getattr(run, k) for k in SAMPLING)
+        start = time.perf_counter()
+        items = dpo.questions(run, gsm8k_items, puzzle_items)
+        cached = work / ("samples-" + "-".join(map(str, key)) + ".json")  # variants differing in training share it
+        if not cached.is_file():
+            policy = models.load_model(models.LOCAL, adapter=str(io.path("models/sft")))
+            if hasattr(policy, "merge_and_unload"):
+                policy = policy.merge_and_unload()
+            io.write_json(cached, dpo.sample(run, policy, tok, items, seed=run.seed + 1000)[:2])  # round 1's seed
+        samples, cut = io.read_json(cached)
+        pairs, counts = dpo.make_pairs(items, samples, run.gold_fallback, cut)
+        folder = work / f"variant{len(results)}"
+        fit = dpo.train(run, pairs, folder, adapter=str(io.path("models/sft")))
+        ok = greedy(str(folder), val)
+        by_source = {}  # mixed groups per source: which questions pay for their sampling time
+        for source in ("gsm8k", "puzzles"):
+            idx = [i for i, it in enumerate(items) if it["source"] == source]
+            by_source[source] = dpo.make_pairs([items[i] for i in idx], [samples[i] for i in idx], run.gold_fallback,
+                                               [cut[i] for i in idx])[1]["questions_mixed"]
+        results[name or "default"] = ok
+        row = {"variant": name or "default", "pairs": counts["pairs"], "questions_mixed": counts["questions_mixed"],
+               "mixed_by_source": by_source,
+               "final_loss": fit["final_loss"], "final_reward_accuracy": fit["final_reward_accuracy"],
+               "minutes": round((time.perf_counter() - start) / 60, 1), "dpo_vs_sft": stats.paired(ok, ok_sft)}
+        print("ROW", json.dumps(row), flush=True)
+    io.write_json(work / "scores.json", {"items": [it["id"] for it in val], "results": results})
+
+
+if __name__ == "__main__":
+    main()
