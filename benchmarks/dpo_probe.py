@@ -1,4 +1,4 @@
-"""Which DPO settings make the SFT policy better? DPO variants scored on held-out train puzzles, paired with SFT.
+"""Which DPO settings make the SFT policy better? DPO variants scored on held-out puzzles, paired with SFT.
 
 Never the test sets: the validation items are fresh in-domain puzzles from the puzzles stage's own
 generator (split "validation"), none of them a train or test puzzle, so no DPO question either. Each
@@ -6,7 +6,8 @@ variant is params.yaml's `dpo:` block with `key=value` overrides; it runs the st
 (dpo.questions, dpo.sample, dpo.make_pairs, dpo.train) from models/sft, one round, into a scratch
 folder, and is scored greedy by the one checker on the same items as SFT: both pass@1 with 95 %
 Wilson intervals and the exact McNemar p-value (stats.paired). Samples are cached (in the scratch
-folder) per sampling setting, so variants that differ only in training reuse them. Nothing under data/ or models/ is touched.
+folder) per sampling setting, so variants that differ only in training reuse them. Nothing under
+data/ or models/ is touched. The README's "DPO settings" table is this script's output.
 
     python benchmarks/dpo_probe.py --val 500 "" "learning_rate=1e-5" "questions_puzzles=1024 max_steps=128"
 """
@@ -71,7 +72,7 @@ def greedy(folder: str, items: list[dict]) -> list[bool]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("variants", nargs="+", help='dpo overrides per variant, e.g. "" or "beta=0.5 learning_rate=1e-5"')
-    ap.add_argument("--val", type=int, default=500, help="held-out train puzzles to score")
+    ap.add_argument("--val", type=int, default=500, help="fresh held-out puzzles to score (same items every run)")
     ap.add_argument("--out", default=None, help="scratch folder (default: a temp folder)")
     args = ap.parse_args()
     work = Path(args.out or tempfile.mkdtemp(prefix="dpo-probe-"))
