@@ -17,22 +17,14 @@ import argparse
 import json
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
+
+from dpo_sampling import mixed_by_source  # benchmarks/ is on sys.path when a script here runs
+from learning_probe import typed
 
 from mathtune import checker, config, dpo, generation, gsm8k, io, models, protocol, puzzles, stats
 
 SAMPLING = ("seed", "questions_gsm8k", "questions_puzzles", "k", "temperature", "top_p", "batch_size")
-
-
-def typed(cfg, text: str):
-    """cfg with space-separated `key=value` overrides, each cast to the field's type."""
-    kinds = {k: type(v) for k, v in vars(cfg).items()}
-    pairs = [p.split("=", 1) for p in text.split()]
-    unknown = [k for k, _ in pairs if k not in kinds]
-    if unknown:
-        raise SystemExit(f"unknown dpo param(s): {unknown}; known: {sorted(kinds)}")
-    return replace(cfg, **{k: kinds[k](v) if kinds[k] is not bool else v.lower() == "true" for k, v in pairs})
 
 
 def validation(size: int) -> list[dict]:
@@ -77,7 +69,7 @@ def main() -> None:
     args = ap.parse_args()
     work = Path(args.out or tempfile.mkdtemp(prefix="dpo-probe-"))
     base = config.load("dpo")
-    runs = [typed(base, v) for v in args.variants]
+    runs = [typed(base, v.split()) for v in args.variants]
     gsm8k_items = gsm8k.load(io.path("data/gsm8k/train.jsonl"))
     puzzle_items = io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target"))
     val = validation(args.val)
@@ -100,14 +92,9 @@ def main() -> None:
         folder = work / f"variant{len(results)}"
         fit = dpo.train(run, pairs, folder, adapter=str(io.path("models/sft")))
         ok = greedy(str(folder), val)
-        by_source = {}  # mixed groups per source: which questions pay for their sampling time
-        for source in ("gsm8k", "puzzles"):
-            idx = [i for i, it in enumerate(items) if it["source"] == source]
-            by_source[source] = dpo.make_pairs([items[i] for i in idx], [samples[i] for i in idx], run.gold_fallback,
-                                               [cut[i] for i in idx])[1]["questions_mixed"]
         results[name or "default"] = ok
         row = {"variant": name or "default", "pairs": counts["pairs"], "questions_mixed": counts["questions_mixed"],
-               "mixed_by_source": by_source,
+               "mixed_by_source": mixed_by_source(items, samples, cut),  # which questions pay for their sampling
                "final_loss": fit["final_loss"], "final_reward_accuracy": fit["final_reward_accuracy"],
                "minutes": round((time.perf_counter() - start) / 60, 1), "dpo_vs_sft": stats.paired(ok, ok_sft)}
         print("ROW", json.dumps(row), flush=True)

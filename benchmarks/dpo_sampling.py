@@ -19,6 +19,17 @@ from dataclasses import replace
 from mathtune import checker, config, dpo, gsm8k, io, models
 
 
+def mixed_by_source(items: list[dict], samples: list[list[str]], cut: list[list[bool]]) -> dict[str, int]:
+    """Questions with a mixed group per source, by the stage's own count (a sample the token limit cut
+    is not a wrong one)."""
+    out = {}
+    for source in ("gsm8k", "puzzles"):
+        idx = [i for i, it in enumerate(items) if it["source"] == source]
+        out[source] = dpo.make_pairs([items[i] for i in idx], [samples[i] for i in idx], False,
+                                     [cut[i] for i in idx])[1]["questions_mixed"]
+    return out
+
+
 def main() -> None:
     cfg = config.load("dpo")
     items = dpo.questions(cfg, gsm8k.load(io.path("data/gsm8k/train.jsonl")),
@@ -34,11 +45,7 @@ def main() -> None:
         samples, cut, sampled = dpo.sample(run, policy, tok, items, seed=cfg.seed + 1000)  # round 1's seed
         pairs, counts = dpo.make_pairs(items, samples, run.gold_fallback, cut)
         right = sum(checker.score(it, o) for it, outs in zip(items, samples) for o in outs)
-        by_source = {}  # the stage's own count (a sample the token limit cut is not a wrong one), per source
-        for s in ("gsm8k", "puzzles"):
-            idx = [i for i, it in enumerate(items) if it["source"] == s]
-            by_source[s] = dpo.make_pairs([items[i] for i in idx], [samples[i] for i in idx], False,
-                                          [cut[i] for i in idx])[1]["questions_mixed"]
+        by_source = mixed_by_source(items, samples, cut)
         print(json.dumps({"k": run.k, "temperature": run.temperature, "top_p": run.top_p,
                           "sample_accuracy": round(right / (len(items) * run.k), 4), **counts,
                           "mixed_by_source": by_source, **sampled,

@@ -25,10 +25,13 @@ from mathtune import checker, config, generation, io, models, protocol, puzzles,
 
 
 def typed(cfg, pairs: list[str]):
-    """cfg with `key=value` overrides, each value cast to the field's type."""
+    """cfg with `key=value` overrides, each value cast to the field's type; an unknown key is named."""
     kinds = {k: type(v) for k, v in vars(cfg).items()}
-    return replace(cfg, **{k: kinds[k](v) if kinds[k] is not bool else v.lower() == "true"
-                           for k, v in (p.split("=", 1) for p in pairs)})
+    pairs = [p.split("=", 1) for p in pairs]
+    unknown = [k for k, _ in pairs if k not in kinds]
+    if unknown:
+        raise SystemExit(f"unknown param(s): {unknown}; known: {sorted(kinds)}")
+    return replace(cfg, **{k: kinds[k](v) if kinds[k] is not bool else v.lower() == "true" for k, v in pairs})
 
 
 def main() -> None:
