@@ -82,6 +82,20 @@ def test_sft_masks_the_prompt_and_trains_only_lora(tiny_model, repo):
     assert changed and all("lora_" in n for n in changed)
 
 
+def test_lm_head_scores_only_completion_positions_and_the_loss_is_unchanged(tiny_model, repo, monkeypatch):
+    import trl.trainer.utils as trl_utils
+    trainer = tuning.sft_trainer(_sft_cfg(lora_r=0), tiny_items(2, 6), base=tiny_model)
+    batch = trainer.data_collator([trainer.train_dataset[i] for i in range(6)])  # mixed lengths: padding
+    completion = int((batch["labels"][:, 1:] != -100).sum())
+    rows, apply = [], trl_utils._ChunkedLogProbFunction.apply
+    monkeypatch.setattr(trl_utils._ChunkedLogProbFunction, "apply", lambda h, *a: rows.append(len(h)) or apply(h, *a))
+    compact = trainer.compute_loss(trainer.model, dict(batch))
+    monkeypatch.setattr(trl_utils, "_use_triton", lambda device: False)  # TRL's own CPU behaviour
+    full = trainer.compute_loss(trainer.model, dict(batch))
+    assert rows == [completion, batch["input_ids"].numel() - len(batch["input_ids"])]
+    assert completion < rows[1] / 2 and torch.allclose(compact, full, atol=1e-5)
+
+
 def test_cpu_never_trains_on_4bit_weights(tiny_model, repo):
     cfg = _sft_cfg(load_in_4bit=True)
     assert tuning.quantization(cfg).startswith("none: 4-bit requested") and tuning.quantization(_sft_cfg()) == "none"

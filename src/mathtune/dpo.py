@@ -98,6 +98,7 @@ def make_trainer(cfg, pairs: list[dict], adapter: str = "models/sft", base: str 
                      use_cpu=not on_cuda, **models.mixed_precision(),
                      gradient_checkpointing=models.gradient_checkpointing(cfg.gradient_checkpointing), dataloader_num_workers=0,
                      max_length=512)
+    tuning.compact_lm_head()  # completion positions only through the LM head, as in SFT
     return DPOTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer)
 
 
