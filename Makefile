@@ -42,6 +42,7 @@ models/instructor/config.json: .venv/.installed
 bench: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/puzzles_rate.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/training_generation.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/sft_throughput.py
 
 # the paper-scale puzzles preset (presets/paper.yaml) as a DVC experiment of the whole pipeline
 paper-puzzles: setup
