@@ -70,9 +70,10 @@ def compact_lm_head() -> None:
     TRL 1.16's fused head (SFT and DPO) drops prompt and pad positions before the vocabulary
     projection only on Triton devices; elsewhere it scores every position, to keep Neuron's tile
     shapes fixed. On CPU that projects ~2/3 wasted positions (a puzzle example is 26 prompt tokens to
-    ~20 completion tokens, plus padding) and costs a quarter of a step: 1.16 -> 0.87 s a step of
-    64 puzzles here (README, "SFT throughput"). The loss is the same sum over the same positions
-    (tests/test_tuning.py). The switch is TRL's own `compact` branch; only its device test is replaced.
+    ~26 completion tokens, plus padding): 1.29 -> 1.07 s a step of 64 puzzles here
+    (benchmarks/sft_throughput.py), 1.74 -> 1.20 s in the sft stage's mix (README, "SFT throughput").
+    The loss is the same sum over the same positions (tests/test_models.py). The switch is TRL's own
+    `compact` branch; only its device test is replaced.
     """
     trl_utils._use_triton = lambda device: True
 
