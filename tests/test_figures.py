@@ -15,3 +15,13 @@ def test_a_sweep_keeps_only_runs_that_differ_in_its_own_params():
     assert [r["name"] for r in tables.varying(rows, "sft.mix.irsp", "sft.mix.ir")] == ["workspace", "dual-none"]
     assert [r["name"] for r in tables.varying(rows, "sft.mix.mining")] == ["workspace"]
     assert figures._arm(rows[2]["params"]) == "SFT alone" and figures._arm(rows[0]["params"]) == "+both"
+
+
+def test_a_cell_prints_the_interval_of_the_counted_items_not_the_rounded_stored_bounds():
+    key = "evaluate.dpo/puzzles/in_domain/pass@1"
+    row = {"metrics": {key: 0.092, "evaluate.dpo/puzzles/in_domain/n": 500,
+                       f"{key}_ci95_low": 0.0697, f"{key}_ci95_high": 0.1205}}  # 46 of 500, bounds as stored
+    assert tables._cell(row, "dpo", "in_domain") == "0.092 [0.070, 0.121]"  # as the paired table prints it
+    del row["metrics"]["evaluate.dpo/puzzles/in_domain/n"]  # no count: the stored bounds
+    assert tables._cell(row, "dpo", "in_domain") == "0.092 [0.070, 0.120]"
+    assert tables._cell({"metrics": {}}, "dpo", "in_domain") == "—"
