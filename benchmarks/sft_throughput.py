@@ -1,10 +1,10 @@
 """Seconds per SFT step with TRL's fused LM head scoring every position (its CPU default) against
 completion positions only (`tuning.compact_lm_head`, what the stages use), in one training run.
 
-The sft stage's own `tuning.sft_trainer` on `--base` (default models/base), full fine-tuning, batch 64
-of fresh default puzzles (steps trace). The two arms alternate step by step in the same run (TRL reads
-the switch at every forward), so a noisy neighbour on the machine slows both alike; the first steps
-are warm-up. Prints the median s/step per arm and the ratio. About 2 minutes on 2 cores.
+The sft stage's own `tuning.sft_trainer` and params.yaml `sft:` block (full fine-tuning, batch 64) on
+`--base` (default models/base), fresh default puzzles (steps trace). The two arms alternate step by
+step in the same run (TRL reads the switch at every forward), so a noisy neighbour on the machine
+slows both alike; the first steps are warm-up. Prints the median s/step per arm and the ratio. About 2 minutes on 2 cores.
 
     python benchmarks/sft_throughput.py [--base models/base] [--steps 60]
 """
@@ -15,12 +15,12 @@ import random
 import shutil
 import statistics
 import time
-import types
 
 import trl.trainer.utils as trl_utils
 from transformers import TrainerCallback
 
-from mathtune import models, puzzles, tuning
+from learning_probe import typed  # benchmarks/ is on sys.path when a script here runs
+from mathtune import config, models, puzzles, tuning
 
 WARMUP = 5
 
@@ -48,9 +48,7 @@ def main() -> None:
     split, rng = puzzles.Split("train", 0, 3, 4, 1, 20), random.Random(1)
     records = [puzzles.record("train", i, *puzzles.generate(rng, split, "+-*/", 100, "steps"))
                for i in range(64 * args.steps)]
-    cfg = types.SimpleNamespace(seed=0, load_in_4bit=False, lora_r=0, lora_alpha=64, lora_dropout=0.0,
-                                learning_rate=2e-3, max_steps=args.steps, batch_size=64, max_length=384,
-                                gradient_checkpointing="false", save_steps=10 ** 6)
+    cfg = typed(config.load("sft"), [f"max_steps={args.steps}", f"save_steps={10 ** 6}"])  # the stage's own params
     trainer = tuning.sft_trainer(cfg, records, base=args.base, stage="bench")
     clock = Alternate()
     trainer.add_callback(clock)
@@ -58,7 +56,8 @@ def main() -> None:
     shutil.rmtree(models.checkpoint_dir("bench"), ignore_errors=True)
     every, only = (statistics.median(clock.times[k]) for k in ("every", "compact"))
     print(f"RESULT every position {every:.3f} s/step, completion positions only {only:.3f} s/step, ratio "
-          f"{only / every:.2f} (medians of {len(clock.times['every'])} and {len(clock.times['compact'])} steps of 64)")
+          f"{only / every:.2f} (medians of {len(clock.times['every'])} and {len(clock.times['compact'])} steps of "
+          f"{cfg.batch_size})")
 
 
 if __name__ == "__main__":
