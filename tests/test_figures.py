@@ -25,3 +25,41 @@ def test_a_cell_prints_the_interval_of_the_counted_items_not_the_rounded_stored_
     del row["metrics"]["evaluate.dpo/puzzles/in_domain/n"]  # no count: the stored bounds
     assert tables._cell(row, "dpo", "in_domain") == "0.092 [0.070, 0.120]"
     assert tables._cell({"metrics": {}}, "dpo", "in_domain") == "—"
+
+
+def _preds(correct: str) -> list[dict]:
+    """Literal per-item predictions: '1' right, '0' wrong, items in one order."""
+    return [{"id": f"puzzles/in_domain/{i}", "correct": c == "1"} for i, c in enumerate(correct)]
+
+
+def test_seed_replicates_give_mean_sd_range_and_a_pooled_sign_test(monkeypatch):
+    def run(name, seed, sft, dpo):
+        r = _row(name, **{"sft.seed": seed, "dpo.seed": seed})
+        r.update(commit=name, metrics={"evaluate.sft/puzzles/in_domain/pass@1": sft,
+                                       "evaluate.dpo/puzzles/in_domain/pass@1": dpo})
+        return r
+    rows = [run("workspace", 0, 0.2, 0.4), run("s1", 1, 0.4, 0.4), run("other", 0, 0.5, 0.5)]
+    rows[2]["params"]["sft.mix.ir"] = 0  # not a seed replicate: left out
+    preds = {("workspace", "sft"): "11000", ("workspace", "dpo"): "01110",   # only SFT 1, only DPO 2
+             ("s1", "sft"): "11110", ("s1", "dpo"): "01111"}                  # only SFT 1, only DPO 1
+    monkeypatch.setattr(tables, "predictions", lambda m, t, rev=None: _preds(preds[rev, m]))
+    text = tables.seed_table(rows, sets=("in_domain",))
+    assert "| sft | in_domain | 0.200 | 0.400 | 0.300 | 0.141 | 0.200–0.400 |" in text  # sd = 0.2 / sqrt(2)
+    assert "| dpo | in_domain | 0.400 | 0.400 | 0.400 | 0.000 | 0.400–0.400 |" in text
+    assert "other" not in text
+    assert "2 items only SFT right, 3 only DPO, sign test p = 1." in text
+    assert tables.seed_table(rows[:1]) == ""  # one run: no replicate table
+
+
+def test_an_experiment_is_paired_with_the_commit_it_started_from(monkeypatch):
+    row = {"name": "dual-none", "commit": "exp1", "baseline": "abc1234def", "params": {}, "metrics": {}}
+    preds = {("abc1234def", "sft"): "1111100000", ("exp1", "sft"): "1000000000",
+             ("abc1234def", "dpo"): "1111100000", ("exp1", "dpo"): "1100000000"}
+    monkeypatch.setattr(tables, "predictions",
+                        lambda m, t, rev=None: _preds(preds[rev, m]) if t == "in_domain" else None)
+    lines = tables.experiment_pairs([{"name": "workspace", "params": {}, "metrics": {}}, row]).splitlines()
+    # 4 items only the baseline right, none only the run: exact McNemar p = 2 / 2**4 = 0.125
+    assert "| dual-none: sft at abc1234 → sft of the run | in_domain | 10 | 0.500 [0.237, 0.763] | " \
+           "0.100 [0.018, 0.404] | 4 | 0 | 0.125 |" in lines
+    assert any(line.startswith("| dual-none: sft → dpo | in_domain | 10 |") and "| 0 | 1 | 1 |" in line for line in lines)
+    assert len(lines) == 2 + 3  # header + sft, dpo, sft → dpo; gsm8k has no predictions: no rows

@@ -47,20 +47,24 @@ def experiments() -> list[dict]:
     runs = json.loads(out.stdout) if out.returncode == 0 and out.stdout.strip() else []
     rows = []
 
-    def add(rev: dict, name: str):
+    def add(rev: dict, name: str, baseline: str | None = None):
         data = rev.get("data") or {}
         params = _flat((data.get("params") or {}).get("params.yaml", {}).get("data"))
         metrics = {}
         for path, m in (data.get("metrics") or {}).items():
             metrics.update(_flat(m.get("data"), Path(path).stem + "."))
         if any(k.startswith("evaluate.") for k in metrics):  # runs that got as far as evaluation
-            rows.append({"name": name, "rev": rev.get("rev", "")[:10], "params": params, "metrics": metrics})
+            rows.append({"name": name, "rev": rev.get("rev", "")[:10], "params": params, "metrics": metrics,
+                         "commit": rev.get("rev"), "baseline": baseline})
 
     for run in runs:
         if run.get("rev") == "workspace":
             add(run, "workspace")
         for exp in run.get("experiments") or []:
-            add(exp["revs"][0], exp.get("name") or exp["revs"][0].get("rev", "")[:10])
+            if (exp.get("executor") or {}).get("state") in ("queued", "running"):  # partial metrics: not a result
+                continue
+            # an experiment is compared with the commit it started from (its baseline), not with HEAD
+            add(exp["revs"][0], exp.get("name") or exp["revs"][0].get("rev", "")[:10], baseline=run.get("rev"))
     if not rows:  # no git/DVC history: the workspace's metrics files alone
         metrics = {}
         for f in sorted(io.path("metrics").glob("*.json")):
@@ -108,26 +112,92 @@ def _cell(row: dict, model: str, test_set: str) -> str:
     return f"{m[key]:.3f}" + ("" if lo is None else f" [{lo:.3f}, {hi:.3f}]")
 
 
+def predictions(model: str, test_set: str, rev: str | None = None) -> list[dict] | None:
+    """A model's per-item predictions on a test set: the workspace's file, or the cached one of a commit or
+    experiment `rev` (dvc.api); None where that run has none."""
+    path = f"data/predictions/{model}/{test_set}.jsonl"
+    if rev is None or rev == "workspace":
+        f = io.path(path)
+        return io.read_jsonl(f) if f.is_file() else None
+    import dvc.api
+    from dvc.exceptions import DvcException
+    try:
+        text = dvc.api.read(path, repo=str(io.root()), rev=rev)
+    except (DvcException, FileNotFoundError):  # a run that did not evaluate this model or set
+        return None
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _pair_line(label: str, t: str, ra: list[dict] | None, rb: list[dict] | None) -> str | None:
+    """One row of a paired table; None unless both runs scored the same items."""
+    if not ra or not rb or [r["id"] for r in ra] != [r["id"] for r in rb]:
+        return None
+    field = "strict" if t == "gsm8k" else "correct"
+    out = stats.paired([r[field] for r in ra], [r[field] for r in rb])
+    ci = [f"{out[k]:.3f} [{out[k + '_ci'][0]:.3f}, {out[k + '_ci'][1]:.3f}]" for k in ("a", "b")]
+    return f"| {label} | {t} | {out['n']} | {ci[0]} | {ci[1]} | {out['only_a']} | {out['only_b']} | {out['p']:.3g} |"
+
+
+PAIRED_HEAD = ["| comparison | test set | n | A | B | only A right | only B right | McNemar p |",
+               "|---|---|---|---|---|---|---|---|"]
+
+
 def paired_table(pairs=(("base", "sft"), ("sft", "dpo"))) -> str:
     """Markdown: two models on the same items of each test set, with the exact McNemar p-value.
 
     Read from the workspace's per-item predictions (data/predictions/<model>/<set>.jsonl)."""
-    lines = ["| comparison | test set | n | A | B | only A right | only B right | McNemar p |",
-             "|---|---|---|---|---|---|---|---|"]
-    for a, b in pairs:
-        for t in ["gsm8k"] + SETS:
-            fa, fb = (io.path(f"data/predictions/{m}/{t}.jsonl") for m in (a, b))
-            if not (fa.is_file() and fb.is_file()):
+    lines = [_pair_line(f"{a} → {b}", t, predictions(a, t), predictions(b, t))
+             for a, b in pairs for t in ["gsm8k"] + SETS]
+    return "\n".join(PAIRED_HEAD + [x for x in lines if x]) + "\n"
+
+
+def experiment_pairs(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
+    """Markdown: each experiment paired with the commit it started from (same items), SFT and DPO alike,
+    and its own SFT → DPO. Out-of-domain sets are left out while every model scores 0 on them."""
+    lines = []
+    for r in rows:
+        if not r.get("baseline"):
+            continue
+        base = r["baseline"][:7]
+        for t in sets:
+            for m in ("sft", "dpo"):
+                lines.append(_pair_line(f"{r['name']}: {m} at {base} → {m} of the run", t,
+                                        predictions(m, t, r["baseline"]), predictions(m, t, r["commit"])))
+            lines.append(_pair_line(f"{r['name']}: sft → dpo", t,
+                                    predictions("sft", t, r["commit"]), predictions("dpo", t, r["commit"])))
+    lines = [x for x in lines if x]
+    return "\n".join(PAIRED_HEAD + lines) + "\n" if lines else ""
+
+
+def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
+    """Markdown: the runs that differ from the workspace only in stage seeds, per model: each seed's score,
+    mean, sample sd and range; and SFT → DPO pooled over the seeds (discordant items summed, sign test)."""
+    seed_keys = sorted({k for r in rows for k in r["params"] if k.endswith(".seed")})
+    runs = varying(rows, *seed_keys)
+    if len(runs) < 2:
+        return ""
+    names = [r["name"] for r in runs]
+    lines = [f"| model | test set | {' | '.join(names)} | mean | sd | range |",
+             "|---|---|" + "---|" * len(names) + "---|---|---|"]
+    for t in sets:
+        for m in ("base", "sft", "dpo"):
+            xs = [scores(r, m)[t] for r in runs]
+            if any(x is None for x in xs):
                 continue
-            ra, rb = io.read_jsonl(fa), io.read_jsonl(fb)
-            field = "strict" if t == "gsm8k" else "correct"
-            if [r["id"] for r in ra] != [r["id"] for r in rb]:
-                continue
-            out = stats.paired([r[field] for r in ra], [r[field] for r in rb])
-            ci = [f"{out[k]:.3f} [{out[k + '_ci'][0]:.3f}, {out[k + '_ci'][1]:.3f}]" for k in ("a", "b")]
-            lines.append(f"| {a} → {b} | {t} | {out['n']} | {ci[0]} | {ci[1]} | {out['only_a']} | {out['only_b']} | "
-                         f"{out['p']:.3g} |")
-    return "\n".join(lines) + "\n"
+            mean = sum(xs) / len(xs)
+            sd = (sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)) ** 0.5
+            lines.append(f"| {m} | {t} | " + " | ".join(f"{x:.3f}" for x in xs) +
+                         f" | {mean:.3f} | {sd:.3f} | {min(xs):.3f}–{max(xs):.3f} |")
+    only_sft = only_dpo = 0
+    for r in runs:
+        a, b = (predictions(m, "in_domain", r.get("commit")) for m in ("sft", "dpo"))
+        if a and b:
+            out = stats.paired([x["correct"] for x in a], [x["correct"] for x in b])
+            only_sft, only_dpo = only_sft + out["only_a"], only_dpo + out["only_b"]
+    seeds = "; ".join(f"{r['name']}: " + ", ".join(f"{k}={r['params'].get(k)}" for k in seed_keys) for r in runs)
+    return ("\n".join(lines) + f"\n\n- Seeds ({seeds}); puzzles.seed fixes the test items, so every run scores the "
+            f"same items. SFT → DPO in-domain pooled over the {len(runs)} runs: {only_sft} items only SFT right, "
+            f"{only_dpo} only DPO, sign test p = {stats.mcnemar(only_sft, only_dpo):.3g}.\n")
 
 
 def varying(rows: list[dict], *keys: str) -> list[dict]:
@@ -161,8 +231,12 @@ def results_table(rows: list[dict]) -> str:
     p = rows[0]["params"]
     lock = subprocess.run(["git", "status", "--porcelain", "dvc.lock"], cwd=io.root(), capture_output=True,
                           text=True).stdout.strip()
+    pairs, seeds = experiment_pairs(rows), seed_table(rows)
     notes = ["- Cells: score [95 % Wilson interval]. Paired on the same items (workspace; exact McNemar test on "
              "the items where exactly one model is right):", "", paired_table(),
+             *(["- Each experiment against the commit it started from, and its own SFT → DPO (same items):", "",
+                pairs] if pairs else []),
+             *(["- Seed replicates (runs differing from the workspace only in seeds):", "", seeds] if seeds else []),
              f"- Protocol v{ws.get('evaluate.env.protocol', '?')}, greedy; GSM8K by "
              f"{ws.get('evaluate.gsm8k/protocol', 'project zero-shot')} (`evaluate.gsm8k_protocol`), lm-eval's `strict` "
              f"(`#### N`) score, on {ws.get('evaluate.base/gsm8k/n', '?')} test items; puzzles = pass@1 of the exact verifier on "
