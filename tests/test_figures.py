@@ -63,3 +63,17 @@ def test_an_experiment_is_paired_with_the_commit_it_started_from(monkeypatch):
            "0.100 [0.018, 0.404] | 4 | 0 | 0.125 |" in lines
     assert any(line.startswith("| dual-none: sft → dpo | in_domain | 10 |") and "| 0 | 1 | 1 |" in line for line in lines)
     assert len(lines) == 2 + 3  # header + sft, dpo, sft → dpo; gsm8k has no predictions: no rows
+
+
+def test_the_dpo_figure_adds_each_rounds_experiment_after_the_workspace(tmp_path, monkeypatch):
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")  # io.root() = tmp_path: the figure is written there
+    monkeypatch.chdir(tmp_path)
+    m = {f"evaluate.{k}/puzzles/in_domain/pass@1": v for k, v in (("base", 0.0), ("sft", 0.1), ("dpo", 0.12))}
+    rows = [{**_row("workspace", **{"dpo.rounds": 1}), "metrics": m},
+            {**_row("rounds-2", **{"dpo.rounds": 2}), "metrics": {**m, "evaluate.dpo/puzzles/in_domain/pass@1": 0.15}},
+            {**_row("seed1", **{"dpo.rounds": 1, "sft.seed": 1}), "metrics": m}]
+    figures.dpo_stages(rows)
+    csv = (tmp_path / "reports/figures/paper/dpo_stages.csv").read_text().splitlines()
+    assert [line.split(",")[:3] for line in csv[1:]] == [["base", "in_domain", "0.0"], ["sft", "in_domain", "0.1"],
+                                                        ["dpo (1 round)", "in_domain", "0.12"],
+                                                        ["dpo (2 rounds)", "in_domain", "0.15"]]

@@ -123,11 +123,17 @@ def dual_ablation(rows: list[dict]) -> Path:
 
 
 def dpo_stages(rows: list[dict]) -> Path:
+    """base -> SFT -> DPO round 1 (the workspace), then DPO after more rounds (experiments on `dpo.rounds`)."""
     ws = rows[0]
-    data = [{"model": m, "test set": t, "score": v, **dict(zip(("lo", "hi"), interval(ws, m, t)))}
-            for m in ("base", "sft", "dpo") for t, v in scores(ws, m).items() if v is not None]
+    ws_rounds = ws["params"].get("dpo.rounds", 1)
+    more = [r for r in varying(rows, "dpo.rounds") if r["params"].get("dpo.rounds", 1) != ws_rounds]
+    runs = [(ws, m, m if m != "dpo" else f"dpo ({ws_rounds} round{'s' * (ws_rounds > 1)})") for m in ("base", "sft", "dpo")]
+    runs += [(r, "dpo", f"dpo ({r['params']['dpo.rounds']} rounds)") for r in more]
+    data = [{"model": label, "test set": t, "score": v, **dict(zip(("lo", "hi"), interval(r, m, t)))}
+            for r, m, label in runs for t, v in scores(r, m).items() if v is not None]
     df = pd.DataFrame(data, columns=["model", "test set", "score", "lo", "hi"])
-    missing = [] if {"sft", "dpo"} <= set(df["model"]) else ["dvc repro dpo evaluate"]
+    missing = ([] if len(set(df["model"])) >= 3 else ["dvc repro dpo evaluate"]) + \
+        ([] if more else ["dvc exp run -S dpo.rounds=2"])
     return _figure(df, "dpo_stages", lambda d, ax: (
         _bars(d, ax, "model"),
         ax.set_title("2405.00402 analogue: base -> SFT -> DPO")), missing)
