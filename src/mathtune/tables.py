@@ -176,6 +176,7 @@ def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
     runs = varying(rows, *seed_keys)
     if len(runs) < 2:
         return ""
+    runs = runs[:1] + sorted(runs[1:], key=lambda r: r["name"])  # the workspace, then the replicates by name
     names = [r["name"] for r in runs]
     lines = [f"| model | test set | {' | '.join(names)} | mean | sd | range |",
              "|---|---|" + "---|" * len(names) + "---|---|---|"]
