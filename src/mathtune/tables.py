@@ -10,7 +10,9 @@ table into reports/results.md and the README.
 """
 from __future__ import annotations
 
+import functools
 import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -40,9 +42,10 @@ def dvc_cmd() -> str:
 def experiments() -> list[dict]:
     """One row per run DVC knows: name, rev, flat params ('sft.mix.irsp') and flat metrics ('evaluate.sft/...')."""
     # experiments hang off the commit whose dvc.lock they started from, which may be older than HEAD
-    # (later commits may touch only docs or code that changes no output): look 20 commits back, and
-    # keep the workspace and the experiments, not the commits themselves (old results live there)
-    out = subprocess.run([dvc_cmd(), "exp", "show", "--json", "-n", "20"],
+    # (later commits may touch only docs or code that changes no output): look at every commit (-A;
+    # "-n 20" lost session 6's experiments three commits after session 8's), and keep the workspace
+    # and the experiments, not the commits themselves (old results live there)
+    out = subprocess.run([dvc_cmd(), "exp", "show", "--json", "-A"],
                          cwd=io.root(), capture_output=True, text=True)
     runs = json.loads(out.stdout) if out.returncode == 0 and out.stdout.strip() else []
     rows = []
@@ -119,13 +122,20 @@ def predictions(model: str, test_set: str, rev: str | None = None) -> list[dict]
     if rev is None or rev == "workspace":
         f = io.path(path)
         return io.read_jsonl(f) if f.is_file() else None
+    text = _read_at(str(io.root()), path, rev)
+    return None if text is None else [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@functools.lru_cache(maxsize=None)
+def _read_at(repo: str, path: str, rev: str) -> str | None:
+    """A file's text at a commit or experiment, from the DVC cache. Memoised: a commit's content never
+    changes, and the experiment and seed tables read the same baselines and runs again (~1 s a read)."""
     import dvc.api
     from dvc.exceptions import DvcException
     try:
-        text = dvc.api.read(path, repo=str(io.root()), rev=rev)
+        return dvc.api.read(path, repo=repo, rev=rev)
     except (DvcException, FileNotFoundError):  # a run that did not evaluate this model or set
         return None
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def _pair_line(label: str, t: str, ra: list[dict] | None, rb: list[dict] | None) -> str | None:
@@ -153,7 +163,7 @@ def paired_table(pairs=(("base", "sft"), ("sft", "dpo"))) -> str:
 
 def experiment_pairs(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
     """Markdown: each experiment paired with the commit it started from (same items), SFT and DPO alike,
-    and its own SFT → DPO. Out-of-domain sets are left out while every model scores 0 on them."""
+    and its own SFT → DPO. Out-of-domain sets are left out by default: every model so far scores 0 on them."""
     lines = []
     for r in rows:
         if not r.get("baseline"):
@@ -185,8 +195,7 @@ def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
             xs = [scores(r, m)[t] for r in runs]
             if any(x is None for x in xs):
                 continue
-            mean = sum(xs) / len(xs)
-            sd = (sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)) ** 0.5
+            mean, sd = statistics.mean(xs), statistics.stdev(xs)  # sample sd
             lines.append(f"| {m} | {t} | " + " | ".join(f"{x:.3f}" for x in xs) +
                          f" | {mean:.3f} | {sd:.3f} | {min(xs):.3f}–{max(xs):.3f} |")
     only_sft = only_dpo = 0
