@@ -77,3 +77,27 @@ def test_the_dpo_figure_adds_each_rounds_experiment_after_the_workspace(tmp_path
     assert [line.split(",")[:3] for line in csv[1:]] == [["base", "in_domain", "0.0"], ["sft", "in_domain", "0.1"],
                                                         ["dpo (1 round)", "in_domain", "0.12"],
                                                         ["dpo (2 rounds)", "in_domain", "0.15"]]
+
+
+def test_an_experiment_record_pairs_it_again_in_a_clone_without_its_dvc_cache(tmp_path, monkeypatch):
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")  # io.root() = tmp_path: records are written there
+    monkeypatch.chdir(tmp_path)
+    cache = {("exp1", "sft"): "1000000000", ("abc1234def", "sft"): "1111100000"}
+
+    def read_at(repo, path, rev):  # the DVC cache of the machine that ran the experiment
+        model, test_set = path.split("/")[2], path.split("/")[3].removesuffix(".jsonl")
+        bits = cache.get((rev, model)) if test_set == "in_domain" else None
+        return None if bits is None else "\n".join(
+            '{"id": "puzzles/in_domain/%d", "correct": %s}' % (i, "true" if b == "1" else "false")
+            for i, b in enumerate(bits))
+    monkeypatch.setattr(tables, "_read_at", read_at)
+    row = {"name": "dual-none", "rev": "exp1", "commit": "exp1", "baseline": "abc1234def", "params": {}, "metrics": {}}
+    tables.record(row)
+    fresh = tables.experiment_pairs([row])
+    monkeypatch.setattr(tables, "_read_at", lambda repo, path, rev: None)  # a fresh clone: no cache, no exp refs
+    assert tables.io.read_json(tmp_path / "reports/experiments/dual-none.json") == row
+    assert tables.predictions("sft", "in_domain", "exp1")[:2] == [{"id": "puzzles/in_domain/0", "correct": True},
+                                                                  {"id": "puzzles/in_domain/1", "correct": False}]
+    assert tables.predictions("dpo", "in_domain", "exp1") is None  # never recorded: no row, not a guess
+    again = tables.experiment_pairs([row])
+    assert again == fresh and "| 4 | 0 | 0.125 |" in again

@@ -6,6 +6,13 @@ sizes, protocol, machine and commit, plus the paired McNemar table from the work
 predictions (`paired_table`). figures.py draws the paper figures from the same rows and puts the
 table into reports/results.md and the README.
 
+DVC keeps experiments as local git refs (`refs/exps`) and their outputs in the local cache: a fresh
+clone has neither. So every finished experiment `make figures` sees is also written to git-tracked
+`reports/experiments/<name>.json` (params, metrics, commit, baseline) with the per-item right/wrong bits
+of its models and of its baseline's (`reports/experiments/predictions/<rev>.json`): the tables of a
+later clone re-read them and pair them as before. `reports/experiments/archive.md` holds the rows of
+experiments that were lost before records existed, as `make figures` last printed them.
+
     rows = tables.experiments(); print(tables.results_table(rows))
 """
 from __future__ import annotations
@@ -20,6 +27,8 @@ from pathlib import Path
 from mathtune import io, stats
 
 SETS = ["in_domain", "ood_range", "ood_components"]
+RECORDS = "reports/experiments"
+MODELS = ("base", "sft", "dpo")
 PAPER_PUZZLES = {"in_domain": 0.44, "ood_range": 0.33, "ood_components": 0.35}  # open-llama-3B, 100M puzzles
 
 
@@ -68,11 +77,19 @@ def experiments() -> list[dict]:
                 continue
             # an experiment is compared with the commit it started from (its baseline), not with HEAD
             add(exp["revs"][0], exp.get("name") or exp["revs"][0].get("rev", "")[:10], baseline=run.get("rev"))
-    if not rows:  # no git/DVC history: the workspace's metrics files alone
+    live = {r["name"] for r in rows}
+    for r in rows:
+        if r.get("baseline"):
+            record(r)
+    for f in sorted(io.path(RECORDS).glob("*.json")):  # experiments of earlier clones, kept in git
+        r = io.read_json(f)
+        if r["name"] not in live:
+            rows.append(r)
+    if not any(r["name"] == "workspace" for r in rows):  # no git/DVC history: the workspace's metrics files alone
         metrics = {}
         for f in sorted(io.path("metrics").glob("*.json")):
             metrics.update(_flat(json.loads(f.read_text()), f.stem + "."))
-        rows.append({"name": "workspace", "rev": "", "params": {}, "metrics": metrics})
+        rows.insert(0, {"name": "workspace", "rev": "", "params": {}, "metrics": metrics})
     # the workspace usually repeats its commit: keep the first of identical metric sets
     seen, unique = set(), []
     for r in rows:
@@ -123,7 +140,44 @@ def predictions(model: str, test_set: str, rev: str | None = None) -> list[dict]
         f = io.path(path)
         return io.read_jsonl(f) if f.is_file() else None
     text = _read_at(str(io.root()), path, rev)
-    return None if text is None else [json.loads(line) for line in text.splitlines() if line.strip()]
+    if text is not None:
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return _recorded(model, test_set, rev)
+
+
+def _field(test_set: str) -> str:
+    return "strict" if test_set == "gsm8k" else "correct"
+
+
+def _recorded(model: str, test_set: str, rev: str) -> list[dict] | None:
+    """Per-item results of a run from its git-tracked record (a clone without that run's DVC cache)."""
+    f = io.path(f"{RECORDS}/predictions/{rev}.json")
+    if not f.is_file():
+        return None
+    rec = io.read_json(f)
+    bits, ids = rec["correct"].get(model, {}).get(test_set), rec["ids"].get(test_set)
+    if bits is None or ids is None:
+        return None
+    return [{"id": i, _field(test_set): b == "1"} for i, b in zip(ids, bits)]
+
+
+def record(row: dict) -> None:
+    """Write an experiment's row and the per-item bits of its run and its baseline into git-tracked files
+    (kept where already written: a commit's results never change)."""
+    for rev in (row["commit"], row["baseline"]):
+        f = io.path(f"{RECORDS}/predictions/{rev}.json")
+        if f.is_file():
+            continue
+        ids, correct = {}, {}
+        for t in ["gsm8k"] + SETS:
+            for m in MODELS:
+                preds = predictions(m, t, rev)
+                if preds:
+                    ids[t] = [p["id"] for p in preds]
+                    correct.setdefault(m, {})[t] = "".join("1" if p[_field(t)] else "0" for p in preds)
+        if ids:
+            io.write_json(f, {"rev": rev, "ids": ids, "correct": correct})
+    io.write_json(io.path(f"{RECORDS}/{row['name']}.json"), row)
 
 
 @functools.lru_cache(maxsize=None)
@@ -142,7 +196,7 @@ def _pair_line(label: str, t: str, ra: list[dict] | None, rb: list[dict] | None)
     """One row of a paired table; None unless both runs scored the same items."""
     if not ra or not rb or [r["id"] for r in ra] != [r["id"] for r in rb]:
         return None
-    field = "strict" if t == "gsm8k" else "correct"
+    field = _field(t)
     out = stats.paired([r[field] for r in ra], [r[field] for r in rb])
     ci = [f"{out[k]:.3f} [{out[k + '_ci'][0]:.3f}, {out[k + '_ci'][1]:.3f}]" for k in ("a", "b")]
     return f"| {label} | {t} | {out['n']} | {ci[0]} | {ci[1]} | {out['only_a']} | {out['only_b']} | {out['p']:.3g} |"
@@ -260,5 +314,9 @@ def results_table(rows: list[dict]) -> str:
              f"transformers {ws.get('evaluate.env.transformers', '?')}, trl {ws.get('evaluate.env.trl', '?')}.",
              f"- Commit: {commit} (dvc.lock last committed in {lock_rev or '?'}); dvc.lock "
              f"{'modified since the commit' if lock else 'as committed'}. `workspace` = the current dvc.lock; other "
-             f"rows are DVC experiments on it (`dvc exp show`), their rev the experiment's commit."]
+             f"rows are DVC experiments on it (`dvc exp show`, or their record under {RECORDS}/), their rev the "
+             f"experiment's commit."]
+    archive = io.path(f"{RECORDS}/archive.md")
+    if archive.is_file():
+        notes += ["", archive.read_text().rstrip("\n")]
     return "\n".join(lines + [""] + notes) + "\n"
