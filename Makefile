@@ -43,6 +43,7 @@ bench: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/puzzles_rate.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/training_generation.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/sft_throughput.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/cpu_bf16.py
 
 # the paper-scale puzzles preset (presets/paper.yaml) as a DVC experiment of the whole pipeline
 paper-puzzles: setup
