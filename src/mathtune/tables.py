@@ -176,7 +176,7 @@ def record(row: dict) -> None:
                     ids[t] = [p["id"] for p in preds]
                     correct.setdefault(m, {})[t] = "".join("1" if p[_field(t)] else "0" for p in preds)
         if ids:
-            io.write_json(f, {"rev": rev, "ids": ids, "correct": correct})
+            io.write_text(f, json.dumps({"rev": rev, "ids": ids, "correct": correct}, sort_keys=True) + "\n")  # one line: ~45 kB, not 64
     io.write_json(io.path(f"{RECORDS}/{row['name']}.json"), row)
 
 
