@@ -22,7 +22,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from mathtune import io  # noqa: E402
-from mathtune.tables import SETS, dvc_cmd, interval, scores, experiments, results_table, varying  # noqa: E402
+from mathtune.tables import MODELS, SETS, dvc_cmd, interval, scores, experiments, results_table, varying  # noqa: E402
 
 MARK = ("<!-- results:start -->", "<!-- results:end -->")
 
@@ -127,7 +127,7 @@ def dpo_stages(rows: list[dict]) -> Path:
     ws = rows[0]
     ws_rounds = ws["params"].get("dpo.rounds", 1)
     more = [r for r in varying(rows, "dpo.rounds") if r["params"].get("dpo.rounds", 1) != ws_rounds]
-    runs = [(ws, m, m if m != "dpo" else f"dpo ({ws_rounds} round{'s' * (ws_rounds > 1)})") for m in ("base", "sft", "dpo")]
+    runs = [(ws, m, m if m != "dpo" else f"dpo ({ws_rounds} round{'s' * (ws_rounds > 1)})") for m in MODELS]
     runs += [(r, "dpo", f"dpo ({r['params']['dpo.rounds']} rounds)") for r in more]
     data = [{"model": label, "test set": t, "score": v, **dict(zip(("lo", "hi"), interval(r, m, t)))}
             for r, m, label in runs for t, v in scores(r, m).items() if v is not None]

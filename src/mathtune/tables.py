@@ -176,7 +176,7 @@ def record(row: dict) -> None:
                     ids[t] = [p["id"] for p in preds]
                     correct.setdefault(m, {})[t] = "".join("1" if p[_field(t)] else "0" for p in preds)
         if ids:
-            io.write_text(f, json.dumps({"rev": rev, "ids": ids, "correct": correct}, sort_keys=True) + "\n")  # one line: ~45 kB, not 64
+            io.write_text(f, json.dumps({"rev": rev, "ids": ids, "correct": correct}, sort_keys=True) + "\n")  # one line: 53 kB a run, 64 indented
     io.write_json(io.path(f"{RECORDS}/{row['name']}.json"), row)
 
 
@@ -245,7 +245,7 @@ def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
     lines = [f"| model | test set | {' | '.join(names)} | mean | sd | range |",
              "|---|---|" + "---|" * len(names) + "---|---|---|"]
     for t in sets:
-        for m in ("base", "sft", "dpo"):
+        for m in MODELS:
             xs = [scores(r, m)[t] for r in runs]
             if any(x is None for x in xs):
                 continue
@@ -290,7 +290,7 @@ def results_table(rows: list[dict]) -> str:
             rev = (lock_rev or commit) if r["name"] == "workspace" or not r["rev"] else r["rev"]
             label = f"gsm8k ({m.get('evaluate.gsm8k/protocol', 'project zero-shot')})" if t == "gsm8k" else t
             lines.append(f"| {r['name']} | {rev} | {changed} | {model} | {label} | " +
-                         " | ".join(_cell(r, k, t) for k in ("base", "sft", "dpo")) + f" | {paper} |")
+                         " | ".join(_cell(r, k, t) for k in MODELS) + f" | {paper} |")
     ws = rows[0]["metrics"]
     p = rows[0]["params"]
     lock = subprocess.run(["git", "status", "--porcelain", "dvc.lock"], cwd=io.root(), capture_output=True,
