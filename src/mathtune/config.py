@@ -95,6 +95,7 @@ class Sft:
     mix_irsp: float
     mix_ir: float
     mix_mining: float
+    mix_arithmetic: float
 
 
 @dataclass(frozen=True)

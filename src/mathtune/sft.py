@@ -1,8 +1,9 @@
 """The sft stage: (Q)LoRA supervised fine-tuning with TRL's SFTTrainer on a weighted data mix.
 
-The mix draws from five sources, each scaled by its `sft.mix.<source>` weight (0 drops it, 0.5 keeps
+The mix draws from six sources, each scaled by its `sft.mix.<source>` weight (0 drops it, 0.5 keeps
 a seeded half, 2 repeats it twice): GSM8K train CoT, puzzle train, the dual stage's IRSP and IR
-instances, and the mining stage's targeted data. So each arm of the dual-tuning ablation is one
+instances, the mining stage's targeted data, and replayed generic arithmetic (`arithmetic.corpus`,
+the base's pre-training calculations, as many as there are train puzzles, drawn with the sft seed). So each arm of the dual-tuning ablation is one
 `dvc exp run -S sft.mix.irsp=0 ...`. Records are prompt/completion pairs, so TRL puts the loss on
 completion tokens only. On CUDA `sft.load_in_4bit` loads the base in nf4 (QLoRA, bf16 compute).
 Checkpoints go to checkpoints/sft and a killed run resumes from the last one.
@@ -14,7 +15,7 @@ import random
 
 from mathtune import io, models, tuning
 
-SOURCES = ("gsm8k", "puzzles", "irsp", "ir", "mining")
+SOURCES = ("gsm8k", "puzzles", "irsp", "ir", "mining", "arithmetic")  # new sources go last: same draws for the rest
 
 
 def build_mix(cfg, sources: dict[str, list[dict]]) -> tuple[list[dict], dict]:
@@ -42,11 +43,13 @@ def train(cfg, records: list[dict], out_dir, base: str = models.LOCAL) -> dict:
 
 def stage(cfg) -> dict:
     """`dvc repro sft`: models/sft (LoRA adapter) from the mix of all training sources."""
-    from mathtune import gsm8k
+    from mathtune import arithmetic, gsm8k
     sources = {"gsm8k": gsm8k.load(io.path("data/gsm8k/train.jsonl")),
                "puzzles": io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("prompt", "completion")),
                "irsp": io.read_jsonl(io.path("data/dual/irsp.jsonl"), required=("prompt", "completion")),
                "ir": io.read_jsonl(io.path("data/dual/ir.jsonl"), required=("prompt", "completion")),
                "mining": io.read_jsonl(io.path("data/mining/targeted.jsonl"), required=("prompt", "completion"))}
+    # replay: a pretrained LM keeps its arithmetic through fine-tuning; the embedded base has little to keep
+    sources["arithmetic"] = arithmetic.corpus(len(sources["puzzles"]), cfg.seed) if cfg.mix_arithmetic else []
     records, counts = build_mix(cfg, sources)
     return {**counts, **train(cfg, records, io.path("models/sft"))}

@@ -1,0 +1,65 @@
+"""Why a model's puzzle answers fail: the verifier's first reason, by step and by N, against how hard
+the search is (the share of legal first moves from which the target is still reachable).
+
+Reads a model's scored predictions (`data/predictions/<model>/<set>.jsonl`, written by the evaluate
+stage) and the test items; the exhaustive solver (`puzzles._solve`) decides which first moves are
+good. Pure Python, seconds.
+
+    python benchmarks/failure_modes.py --model sft --set in_domain
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import re
+
+from mathtune import io, puzzles
+
+
+def good_first_moves(numbers: list[int], target: int) -> float:
+    """Share of legal first moves (ordered pair, operator, exact result) that leave a solvable pool."""
+    good = total = 0
+    for i, a in enumerate(numbers):
+        for j, b in enumerate(numbers):
+            for op in "+-*/" if i != j else "":
+                c = puzzles._apply(a, op, b)
+                if c is None:
+                    continue
+                rest = [x for k, x in enumerate(numbers) if k not in (i, j)] + [c]
+                total += 1
+                good += puzzles._solve(tuple(sorted(rest)), target, "+-*/") is not None
+    return good / total
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="sft")
+    ap.add_argument("--set", default="in_domain")
+    args = ap.parse_args()
+    items = {it["id"]: it for it in io.read_jsonl(io.path(f"data/puzzles/{args.set}.jsonl"))}
+    preds = io.read_jsonl(io.path(f"data/predictions/{args.model}/{args.set}.jsonl"))
+    reasons, by_n = collections.Counter(), collections.defaultdict(list)
+    for p in preds:
+        it = items[p["id"]]
+        n = len(it["numbers"])
+        by_n[n].append((good_first_moves(it["numbers"], it["target"]), bool(p["correct"])))
+        if p["reason"]:
+            m = re.match(r"([a-z ]+?)(?::| at)? step (\d+)", p["reason"])
+            reasons[(n, m.group(1), int(m.group(2))) if m else (n, p["reason"].split(":")[0], 0)] += 1
+    print(f"## {args.model} on {args.set}: first failure reason (N, reason, step; 0 = whole answer)")
+    print("| N | reason | step | answers |\n|---|---|---|---|")
+    for (n, why, step), count in sorted(reasons.items()):
+        print(f"| {n} | {why} | {step or '—'} | {count} |")
+    print("\n| N | items | solved | mean share of good first moves | solved, hardest third | middle | easiest |")
+    print("|---|---|---|---|---|---|---|")
+    for n, rows in sorted(by_n.items()):
+        rows.sort()
+        k = len(rows) // 3
+        thirds = [rows[:k], rows[k:2 * k], rows[2 * k:]]
+        cells = " | ".join(f"{sum(ok for _, ok in t) / len(t):.3f}" for t in thirds)
+        print(f"| {n} | {len(rows)} | {sum(ok for _, ok in rows)} | {sum(s for s, _ in rows) / len(rows):.3f} | {cells} |")
+
+
+if __name__ == "__main__":
+    main()
