@@ -5,7 +5,7 @@ Reads a model's scored predictions (`data/predictions/<model>/<set>.jsonl`, writ
 stage) and the test items; the exhaustive solver (`puzzles._solve`) decides which first moves are
 good. Pure Python, seconds.
 
-    python benchmarks/failure_modes.py --model sft --set in_domain
+    python benchmarks/failure_modes.py --model sft --set in_domain [--rev <experiment name or commit>]
 """
 from __future__ import annotations
 
@@ -36,9 +36,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="sft")
     ap.add_argument("--set", default="in_domain")
+    ap.add_argument("--rev", default=None, help="read the predictions of this DVC experiment or commit")
     args = ap.parse_args()
     items = {it["id"]: it for it in io.read_jsonl(io.path(f"data/puzzles/{args.set}.jsonl"))}
-    preds = io.read_jsonl(io.path(f"data/predictions/{args.model}/{args.set}.jsonl"))
+    rel = f"data/predictions/{args.model}/{args.set}.jsonl"
+    if args.rev:  # the test items are the same in every run (puzzles.seed fixes them)
+        import dvc.api
+        preds = [json.loads(line) for line in dvc.api.read(rel, rev=args.rev).splitlines() if line.strip()]
+    else:
+        preds = io.read_jsonl(io.path(rel))
     reasons, by_n = collections.Counter(), collections.defaultdict(list)
     for p in preds:
         it = items[p["id"]]
@@ -47,7 +53,7 @@ def main() -> None:
         if p["reason"]:
             m = re.match(r"([a-z ]+?)(?::| at)? step (\d+)", p["reason"])
             reasons[(n, m.group(1), int(m.group(2))) if m else (n, p["reason"].split(":")[0], 0)] += 1
-    print(f"## {args.model} on {args.set}: first failure reason (N, reason, step; 0 = whole answer)")
+    print(f"## {args.model} on {args.set} ({args.rev or 'workspace'}): first failure reason (N, reason, step; 0 = whole answer)")
     print("| N | reason | step | answers |\n|---|---|---|---|")
     for (n, why, step), count in sorted(reasons.items()):
         print(f"| {n} | {why} | {step or '—'} | {count} |")
