@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import re
 
-from mathtune import io, puzzles
+from mathtune import io, puzzles, tables
 
 
 def good_first_moves(numbers: list[int], target: int) -> float:
@@ -39,12 +38,10 @@ def main() -> None:
     ap.add_argument("--rev", default=None, help="read the predictions of this DVC experiment or commit")
     args = ap.parse_args()
     items = {it["id"]: it for it in io.read_jsonl(io.path(f"data/puzzles/{args.set}.jsonl"))}
-    rel = f"data/predictions/{args.model}/{args.set}.jsonl"
-    if args.rev:  # the test items are the same in every run (puzzles.seed fixes them)
-        import dvc.api
-        preds = [json.loads(line) for line in dvc.api.read(rel, rev=args.rev).splitlines() if line.strip()]
-    else:
-        preds = io.read_jsonl(io.path(rel))
+    # the test items are the same in every run (puzzles.seed fixes them); a git-tracked record keeps only bits
+    preds = tables.predictions(args.model, args.set, args.rev)
+    if not preds or "reason" not in preds[0]:
+        raise SystemExit(f"no scored predictions with reasons for {args.model}/{args.set} at {args.rev or 'workspace'}")
     reasons, by_n = collections.Counter(), collections.defaultdict(list)
     for p in preds:
         it = items[p["id"]]
