@@ -3,7 +3,7 @@ from mathtune import figures, tables
 
 
 def _row(name, **params):
-    base = {"puzzles.train_size": 100000, "sft.mix.irsp": 1.0, "sft.mix.ir": 1.0, "sft.mix.mining": 1.0}
+    base = {"puzzles.train_size": 100000, "sft.mix.irsp": 1.0, "sft.mix.ir": 1.0, "mining.per_type": 512}
     return {"name": name, "rev": "", "params": {**base, **params}, "metrics": {}}
 
 
@@ -13,7 +13,7 @@ def test_a_sweep_keeps_only_runs_that_differ_in_its_own_params():
             _row("mixed", **{"puzzles.train_size": 30000, "sft.mix.ir": 0})]
     assert [r["name"] for r in tables.varying(rows, "puzzles.train_size")] == ["workspace", "train-10k"]
     assert [r["name"] for r in tables.varying(rows, "sft.mix.irsp", "sft.mix.ir")] == ["workspace", "dual-none"]
-    assert [r["name"] for r in tables.varying(rows, "sft.mix.mining")] == ["workspace"]
+    assert [r["name"] for r in tables.varying(rows, "mining.per_type")] == ["workspace"]
     assert figures._arm(rows[2]["params"]) == "SFT alone" and figures._arm(rows[0]["params"]) == "+both"
 
 
@@ -56,7 +56,7 @@ def test_an_experiment_is_paired_with_the_commit_it_started_from(monkeypatch):
     preds = {("abc1234def", "sft"): "1111100000", ("exp1", "sft"): "1000000000",
              ("abc1234def", "dpo"): "1111100000", ("exp1", "dpo"): "1100000000"}
     monkeypatch.setattr(tables, "predictions",
-                        lambda m, t, rev=None: _preds(preds[rev, m]) if t == "in_domain" else None)
+                        lambda m, t, rev=None: _preds(preds[rev, m]) if t == "in_domain" and (rev, m) in preds else None)
     lines = tables.experiment_pairs([{"name": "workspace", "params": {}, "metrics": {}}, row]).splitlines()
     # 4 items only the baseline right, none only the run: exact McNemar p = 2 / 2**4 = 0.125
     assert "| dual-none: sft at abc1234 → sft of the run | in_domain | 10 | 0.500 [0.237, 0.763] | " \

@@ -122,3 +122,29 @@ def test_a_mining_round_with_an_instructor_model_keeps_the_rules_phrases_beside_
     assert 0 <= out["metrics"]["instructor/fallback_to_rules"] <= len(out["cases"])
     assert sum(t["size"] for t in out["types"]) == len(out["cases"]) and 1 <= len(out["types"]) <= 2
     assert out["metrics"]["candidates"] == sum(t["candidates"] for t in out["types"])
+
+
+def test_a_round_trains_on_every_kept_item_topped_up_with_replay_to_a_fixed_size():
+    import types
+    cfg = types.SimpleNamespace(seed=0, round_max_steps=2)  # x 16 = 32 examples
+    train = [{"id": f"puzzles/train/{i}"} for i in range(100)]
+    kept = [{"id": f"mining/r1/0/{i}"} for i in range(5)]
+    records = mining.round_records(cfg, 1, kept, train)
+    assert len(records) == 32 and all(k in records for k in kept)
+    control = mining.round_records(cfg, 1, [], train)  # mining.per_type: 0 trains as many steps on replay alone
+    assert len(control) == 32 and all(r["id"].startswith("puzzles/train/") for r in control)
+    assert mining.round_records(cfg, 1, kept, train) == records  # seeded
+
+
+def test_heldout_items_per_type_are_fresh_and_labelled():
+    import types
+    cfg = types.SimpleNamespace(seed=0, heldout_per_type=20)
+    spec = {"ops": "+-*/", "bound": 100, "trace": "steps"}
+    cases = [{"item": {**PUZZLE, "numbers": [2, 5, 9], "id": "puzzles/train/7"}, "type": 0},
+             {"item": ITEM, "type": 1}]  # a GSM8K-only type gets no puzzle items
+    first = mining.heldout(cfg, cases, ["arithmetic error", "no final answer"], spec, set())
+    assert first and all(r["type"] == 0 and r["type_name"] == "arithmetic error" for r in first)
+    keys = {(tuple(r["numbers"]), r["target"]) for r in first}
+    assert len(keys) == len(first) and all(len(r["numbers"]) == 3 and puzzles.verify(r["numbers"], r["target"], r["completion"])
+                                           for r in first)
+    assert mining.heldout(cfg, cases, ["arithmetic error", "no final answer"], spec, set(keys)) == []  # taken: skipped

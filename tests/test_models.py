@@ -61,7 +61,7 @@ def test_per_source_generation_keeps_the_items_order_and_each_sources_protocol(t
 def _sft_cfg(**kw):
     base = dict(seed=0, load_in_4bit=False, lora_r=4, lora_alpha=8, lora_dropout=0.0, learning_rate=5e-3,
                 max_steps=4, batch_size=4, max_length=256, gradient_checkpointing="auto", save_steps=2, mix_gsm8k=1.0, mix_puzzles=1.0,
-                mix_irsp=0.0, mix_ir=0.0, mix_mining=0.0, mix_arithmetic=0.0)
+                mix_irsp=0.0, mix_ir=0.0, mix_arithmetic=0.0, mix_one_shot=0.0)
     return config.Sft(**{**base, **kw})
 
 
@@ -107,7 +107,7 @@ def test_sft_mix_weights(repo):
     src = {"gsm8k": [{"id": f"g{i}"} for i in range(10)], "puzzles": [{"id": f"p{i}"} for i in range(10)],
            "irsp": [{"id": f"i{i}"} for i in range(10)]}
     mix, counts = sft.build_mix(_sft_cfg(mix_gsm8k=2.0, mix_puzzles=0.5, mix_irsp=0.0), src)
-    assert counts == {"mix/gsm8k": 20, "mix/puzzles": 5, "mix/irsp": 0, "mix/ir": 0, "mix/mining": 0, "mix/arithmetic": 0}
+    assert counts == {"mix/gsm8k": 20, "mix/puzzles": 5, "mix/irsp": 0, "mix/ir": 0, "mix/arithmetic": 0, "mix/one_shot": 0}
     assert len(mix) == 25
     # a source added last (weight 0) leaves every other draw as it was: old defaults stay byte-identical
     calcs = {**src, "arithmetic": [{"id": f"a{i}"} for i in range(10)]}
@@ -262,3 +262,16 @@ def test_gradient_checkpointing_param_and_what_an_adapter_was_trained_on(tiny_mo
     assert not models.trained_in_4bit(repo / "models/sft")  # so evaluate merges it (CPU: plain LoRA)
     (repo / "models/sft/training.json").write_text('{"quantization": "nf4-4bit"}')
     assert models.trained_in_4bit(repo / "models/sft")
+
+
+def test_one_shot_records_show_another_solved_puzzle_as_an_earlier_turn(tiny_model):
+    items = tiny_items(0, 5)
+    shots = sft.one_shot(items, seed=0)
+    assert [r["completion"] for r in shots] == [r["completion"] for r in items]  # the loss is on the second answer
+    for r, item in zip(shots, items):
+        demo_prompt, demo_answer, question = (m["content"] for m in r["prompt"])
+        assert question == item["prompt"] and demo_prompt != item["prompt"]
+        assert any(d["prompt"] == demo_prompt and d["completion"] == demo_answer for d in items)
+    text = tuning.to_dataset(models.load_tokenizer(tiny_model), shots[:1])["prompt"][0]
+    assert text.count("<|user|>") == 2 and text.count("<|assistant|>") == 2 and text.endswith("<|assistant|>\n")
+    assert sft.one_shot(items, seed=0) == shots and sft.one_shot(items, seed=1) != shots

@@ -13,7 +13,7 @@ import yaml
 from conftest import REPO
 from mathtune import config
 
-STAGES = ["puzzles", "dual", "base", "mining", "sft", "dpo", "evaluate"]
+STAGES = ["puzzles", "dual", "base", "sft", "mining", "dpo", "evaluate"]
 
 
 def _flat(d, pre=""):
@@ -133,16 +133,17 @@ def test_dvc_repro_runs_all_seven_stages_end_to_end(tmp_path):
         assert f"Running stage '{name}'" in run.stdout
     for f in ["data/puzzles/train.jsonl", "data/puzzles/ood_components.jsonl", "data/dual/irsp.jsonl",
               "data/dual/ir.jsonl", "models/base/config.json", "models/base/tokenizer.json",
-              "data/mining/error_types.csv", "data/mining/targeted.jsonl", "models/sft/adapter_config.json",
+              "data/mining/error_types.csv", "data/mining/targeted.jsonl", "data/mining/heldout.jsonl",
+              "models/sft/adapter_config.json", "models/mining/adapter_config.json",
               "data/dpo/pairs.jsonl", "models/dpo/adapter_config.json", "plots/base/loss.csv", "plots/evaluate/scaling.csv",
               "reports/figures/evaluate/scores.png", "reports/figures/puzzles/distributions_n_x.png"]:
         assert (tmp_path / f).is_file(), f
-    for model in ("base", "sft", "dpo"):
+    for model in ("base", "sft", "mining", "dpo"):
         for test_set in ("gsm8k", "in_domain", "ood_range", "ood_components"):
             assert (tmp_path / f"data/predictions/{model}/{test_set}.jsonl").is_file()
     shown = json.loads(_dvc(tmp_path, "metrics", "show", "--json").stdout)
     metrics = next(iter(shown.values()))["data"]["metrics/evaluate.json"]["data"]
-    for model in ("base", "sft", "dpo"):
+    for model in ("base", "sft", "mining", "dpo"):
         for key in ("gsm8k/strict", "gsm8k/flexible", "gsm8k/invalid", "puzzles/in_domain/pass@1",
                     "puzzles/ood_range/pass@1", "puzzles/ood_components/pass@1"):
             assert 0.0 <= metrics[f"{model}/{key}"] <= 1.0
@@ -164,7 +165,7 @@ def test_dvc_repro_runs_all_seven_stages_end_to_end(tmp_path):
     assert second.returncode == 0, second.stderr[-2000:]
     lock, relock = _outs(tmp_path), _outs(other)
     same = [k for k in lock if k.startswith(("data/", "models/"))]
-    assert len(same) == 8 and {k: relock[k] for k in same} == {k: lock[k] for k in same}
+    assert len(same) == 9 and {k: relock[k] for k in same} == {k: lock[k] for k in same}
     assert _scores(other) == _scores(tmp_path)
     shutil.rmtree(other.parent)
 

@@ -73,8 +73,8 @@ class Mining:
     batch_size: int
     rounds: int
     round_max_steps: int
-    lora_r: int
     learning_rate: float
+    heldout_per_type: int
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,8 @@ class Sft:
     mix_puzzles: float
     mix_irsp: float
     mix_ir: float
-    mix_mining: float
     mix_arithmetic: float
+    mix_one_shot: float
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ class Evaluate:
     batch_size: int
 
 
-STAGES = {"puzzles": Puzzles, "dual": Dual, "base": Base, "mining": Mining, "sft": Sft,
+STAGES = {"puzzles": Puzzles, "dual": Dual, "base": Base, "sft": Sft, "mining": Mining,
           "dpo": Dpo, "evaluate": Evaluate}
 
 

@@ -1,14 +1,15 @@
 """The dpo stage (Self-Refine Instruction-Tuning, arXiv 2405.00402, phase 2): sample, reward, pair, DPO.
 
-1. Sampling: the SFT policy samples k completions per train question (GSM8K and puzzles), batched,
+1. Sampling: the policy the earlier stages made (models/mining: the SFT model after mining's continued
+   fine-tuning) samples k completions per train question (GSM8K and puzzles), batched,
    seeded, so a re-run samples the same paths.
 2. Reward: the one checker (`checker.score`), the same code evaluation uses.
 3. Pairs: chosen = a correct sample, rejected = a finished incorrect sample of the same question
    (a sample cut by the token limit is never rejected); with `dpo.gold_fallback` a question with no
    correct sample uses its gold solution as chosen. Identical pairs are dropped.
-4. Training: TRL's DPOTrainer on the base model with the SFT LoRA adapter loaded trainable; TRL copies
-   that adapter as the frozen reference `ref`, so the reference is the SFT policy, not the raw base.
-   When SFT trained every weight (sft.lora_r: 0), DPO trains every weight of the SFT model and TRL
+4. Training: TRL's DPOTrainer on the base model with that LoRA adapter loaded trainable; TRL copies
+   it as the frozen reference `ref`, so the reference is the starting policy, not the raw base.
+   When SFT trained every weight (sft.lora_r: 0), DPO trains every weight of that model and TRL
    loads a frozen copy of it as the reference.
    `beta` and `loss_type` ("sigmoid", or "sigmoid,sft" for the RPO-style NLL term) are params.
    `load_in_4bit`: on CUDA the base is nf4 (QLoRA, as in sft); on CPU it falls back to plain LoRA.
@@ -131,7 +132,7 @@ def questions(cfg, gsm8k_items: list[dict], puzzle_items: list[dict]) -> list[di
 def stage(cfg) -> tuple[dict, list[dict]]:
     """`dvc repro dpo`: data/dpo/pairs.jsonl and models/dpo.
 
-    Round 1 samples with the SFT policy and trains from the SFT adapter (reference: the SFT policy);
+    Round 1 samples with models/mining's policy and trains from it (reference: that policy);
     each later round samples with the newest policy and trains on from it (reference: that policy).
     """
     from mathtune import gsm8k
@@ -141,7 +142,7 @@ def stage(cfg) -> tuple[dict, list[dict]]:
     items = questions(cfg, gsm8k.load(io.path("data/gsm8k/train.jsonl")),
                       io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target")))
     tok = models.load_tokenizer(models.LOCAL)
-    adapter, all_pairs, metrics, curve = "models/sft", [], {}, []
+    adapter, all_pairs, metrics, curve = "models/mining", [], {}, []
     for rnd in range(1, cfg.rounds + 1):
         quantized = tuning.quantization(cfg) == "nf4-4bit"
         policy = models.load_model(models.LOCAL, adapter=adapter, load_in_4bit=quantized)

@@ -1,6 +1,8 @@
 """The evaluate stage: GSM8K accuracy and puzzle pass@1 for every model the pipeline made.
 
-Models: `base`, `sft` (base + SFT adapter) and `dpo` (base + DPO adapter) when their folders exist.
+Models: `base`, `sft`, `mining` (SFT after continued fine-tuning on mined data) and `dpo`, each where its
+folder (LoRA adapter or whole model) exists. Test sets: GSM8K, the three puzzle sets and `mined_types`
+(the mining stage's fresh puzzles per error type, data/mining/heldout.jsonl, never trained on).
 Greedy batched generation with the protocol's prompts and stop strings; scoring with the one checker.
 GSM8K has two protocols (`evaluate.gsm8k_protocol`, recorded as the `gsm8k/protocol` metric):
 - `project`: protocol.py's zero-shot prompt in the model's chat format, scored with lm-evaluation-harness's
@@ -20,11 +22,12 @@ from pathlib import Path
 from mathtune import checker, generation, gsm8k, harness, io, models, protocol, puzzles, stats
 
 PUZZLE_SETS = ("in_domain", "ood_range", "ood_components")
-ADAPTERS = {"base": None, "sft": "models/sft", "dpo": "models/dpo"}
+MINED = "mined_types"  # the mining stage's held-out items: does mining fix what it mined?
+ADAPTERS = {"base": None, "sft": "models/sft", "mining": "models/mining", "dpo": "models/dpo"}
 
 
 def present() -> dict[str, str | None]:
-    """The models to evaluate: base always, sft and dpo where their adapter (or whole model) folder exists."""
+    """The models to evaluate: base always, the others where their adapter (or whole model) folder exists."""
     return {name: a for name, a in ADAPTERS.items()
             if a is None or (io.path(a) / "adapter_config.json").is_file() or models.is_full_model(a)}
 
@@ -44,6 +47,9 @@ def test_sets(cfg) -> dict[str, list[dict]]:
         if not items:
             raise ValueError(f"data/puzzles/{name}.jsonl is empty: re-run `dvc repro puzzles`")
         sets[name] = items[:cfg.puzzles_limit]
+    mined = io.path("data/mining/heldout.jsonl")  # fresh puzzles per mined error type, never trained on
+    if mined.is_file() and (items := io.read_jsonl(mined, required=("numbers", "target", "prompt"))):
+        sets[MINED] = items
     return sets
 
 
@@ -160,7 +166,7 @@ def scaling_row(metrics: dict) -> dict:
     One row per run in plots/evaluate/scaling.csv; `dvc plots diff <experiments>` (dvc.yaml's
     top-level `puzzles_scaling` plot) draws a train_size sweep from it.
     """
-    model = next(m for m in ("dpo", "sft", "base") if f"{m}/puzzles/in_domain/pass@1" in metrics)
+    model = next(m for m in ("dpo", "mining", "sft", "base") if f"{m}/puzzles/in_domain/pass@1" in metrics)
     with open(io.path("data/puzzles/train.jsonl"), "rb") as f:
         train_size = sum(1 for _ in f)
     return {"train_size": train_size, "model": model,

@@ -22,7 +22,8 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from mathtune import io  # noqa: E402
-from mathtune.tables import MODELS, SETS, dvc_cmd, interval, scores, experiments, results_table, varying  # noqa: E402
+from mathtune.tables import (MINED, MODELS, SETS, metric_key, dvc_cmd, experiments, interval, results_table,  # noqa: E402
+                             scores, varying)
 
 MARK = ("<!-- results:start -->", "<!-- results:end -->")
 
@@ -136,28 +137,30 @@ def dpo_stages(rows: list[dict]) -> Path:
         ([] if more else ["dvc exp run -S dpo.rounds=2"])
     return _figure(df, "dpo_stages", lambda d, ax: (
         _bars(d, ax, "model"),
-        ax.set_title("2405.00402 analogue: base -> SFT -> DPO")), missing)
+        ax.set_title("2405.00402 analogue: base -> SFT -> SFT + mining -> DPO")), missing)
 
 
 def mining(rows: list[dict]) -> Path:
     f = io.path("data/mining/error_types.csv")
     types = pd.read_csv(f) if f.is_file() else pd.DataFrame(columns=["round", "name", "size"])
-    # every run that differs from the workspace only in mining params or the mined data's SFT weight,
-    # labelled with how many mined items its SFT mix held
-    mining_keys = [k for r in rows for k in r["params"] if k.startswith("mining.")] + ["sft.mix.mining"]
+    # every run that differs from the workspace only in mining params: the mining stage's model (SFT after
+    # continued fine-tuning) with targeted data (per_type > 0) or on replay alone (the control), and the SFT
+    # model both start from, on the puzzle sets and the held-out items per mined error type
     acc = []
-    for r in varying(rows, *mining_keys):
-        arm = "with" if r["params"].get("sft.mix.mining", 0) > 0 else "without"
-        run = f"{r['name']} ({arm} mined data, {int(r['metrics'].get('sft.mix/mining', 0) or 0)} items)"
-        acc += [{"run": run, "mined data": arm, "test set": t, "score": v, **dict(zip(("lo", "hi"), interval(r, "sft", t)))}
-                for t, v in scores(r, "sft").items() if v is not None]
-    acc = pd.DataFrame(acc, columns=["run", "mined data", "test set", "score", "lo", "hi"])
-    missing = [] if set(acc["mined data"]) == {"with", "without"} else ["dvc exp run -S sft.mix.mining=0"]
+    for r in varying(rows, *[k for r in rows for k in r["params"] if k.startswith("mining.")]):
+        arm = "with" if r["params"].get("mining.per_type", 0) > 0 else "without"
+        run = f"{r['name']} ({arm} mined data, {int(r['metrics'].get('mining.kept', 0) or 0)} items)"
+        for model, label in (("sft", "SFT (start)"), ("mining", run)):
+            acc += [{"run": label, "mined data": arm if model == "mining" else "SFT", "test set": t,
+                     "score": r["metrics"][key], **dict(zip(("lo", "hi"), interval(r, model, t)))}
+                    for t in ["in_domain", "gsm8k", MINED] if (key := metric_key(model, t)) in r["metrics"]]
+    acc = pd.DataFrame(acc, columns=["run", "mined data", "test set", "score", "lo", "hi"]).drop_duplicates(["run", "test set"])
+    missing = [] if {"with", "without"} <= set(acc["mined data"]) else ["dvc exp run -S mining.per_type=0"]
     io.write_text(io.path("reports/figures/paper/mining_types.csv"), types.to_csv(index=False))
 
     def draw(d, ax):
         _bars(d, ax, "run")
-        ax.set_title("2505.22591 analogue: SFT with vs without mined data")
+        ax.set_title("2505.22591 analogue: continued fine-tuning with vs without mined data")
     out = _figure(acc, "mining_accuracy", draw, missing)
     fig, ax = plt.subplots(figsize=(8, 0.6 + 0.4 * max(1, len(types))))
     if len(types):

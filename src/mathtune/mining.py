@@ -1,7 +1,7 @@
 """The mining stage (Self-Error-Instruct, arXiv 2505.22591) with a local instructor.
 
-1. Bad cases: the current model answers a seeded sample of train questions (GSM8K and puzzles),
-   batched and greedy; the one checker labels them.
+1. Bad cases: the current model (round 1: the SFT model) answers a seeded sample of train questions
+   (GSM8K and puzzles), batched and greedy; the one checker labels them.
 2. Keyphrases. `mining.instructor: rules`: puzzles get the verifier's `check` reason, the operator at
    fault, the step and the number size; GSM8K gets a comparison of the model's calculator chain with
    the gold one (no final answer, arithmetic slip, missing step, wrong operation, wrong quantity...).
@@ -15,7 +15,10 @@
    calculator chain (kept only if every result stays an integer and keeps its sign).
 5. One-shot filter: a candidate is kept if, shown as a one-shot demonstration, it makes the model
    solve the bad case it was made from.
-Run with `dvc repro mining`; `run(cfg, model, tokenizer, gsm8k_items, puzzle_items, test_keys, spec)`.
+6. Iterate: the mined model goes on fine-tuning on what was kept (plus replayed train puzzles); the next
+   round mines that model; the last one is models/mining. Fresh items per error type (heldout.jsonl,
+   never trained on) are where evaluate tests whether mining fixed what it mined.
+Run with `dvc repro mining` (after sft); `run(cfg, model, tokenizer, gsm8k_items, puzzle_items, test_keys, spec)`.
 """
 from __future__ import annotations
 
@@ -188,6 +191,7 @@ def run(cfg, model, tokenizer, gsm8k_items: list[dict], puzzle_items: list[dict]
         cases = [{**c, "rule_keyphrases": c["keyphrases"], "keyphrases": p} for c, p in zip(cases, phrases)]
         metrics.update(st)
     labels, names = cluster(["; ".join(c["keyphrases"]) for c in cases], cfg.num_types, cfg.seed)
+    cases = [{**c, "type": int(lab)} for c, lab in zip(cases, labels)]
     candidates = []  # (type, candidate, case)
     for t, name in enumerate(names):
         members = [c for c, lab in zip(cases, labels) if lab == t]
@@ -219,20 +223,52 @@ def run(cfg, model, tokenizer, gsm8k_items: list[dict], puzzle_items: list[dict]
     return {"cases": cases, "types": types, "targeted": targeted, "metrics": metrics}
 
 
-def round_cfg(cfg, rnd: int):
-    """LoRA settings for the model a round produces (TRL/peft field names, as tuning.train_sft reads them)."""
-    return types.SimpleNamespace(seed=cfg.seed + rnd, load_in_4bit=False, lora_r=cfg.lora_r, lora_alpha=2 * cfg.lora_r,
-                                 lora_dropout=0.0, learning_rate=cfg.learning_rate, max_steps=cfg.round_max_steps,
-                                 batch_size=16, max_length=384, gradient_checkpointing="auto",
-                                 save_steps=10**9)
+def heldout(cfg, cases: list[dict], names: list[str], spec: dict, taken: set) -> list[dict]:
+    """Fresh puzzles per error type, made as the type's candidates are but never trained on: the items on
+    which evaluate compares the model with and without mined data. `taken` (test, train and candidate
+    keys) is extended with every item made."""
+    out = []
+    for t, name in enumerate(names):
+        members = [c for c in cases if c["type"] == t and c["item"]["source"] == "puzzles"]
+        for j in range(cfg.heldout_per_type if members else 0):
+            case = members[j % len(members)]
+            rec = synth_puzzle(case, random.Random(f"{cfg.seed}:heldout:{case['item']['id']}:{j}"), spec, set())
+            key = (tuple(rec["numbers"]), rec["target"]) if rec else None
+            if rec is None or key in taken:
+                continue
+            taken.add(key)
+            out.append({**rec, "id": f"mining/heldout/{t}/{j}", "type": t, "type_name": name})
+    return out
+
+
+def round_cfg(cfg, rnd: int, start: str):
+    """Settings of a round's continued fine-tuning (tuning.train_sft's field names): it trains what the sft
+    stage trained (all weights, or the SFT LoRA adapter, on the nf4 base if SFT's was)."""
+    from mathtune import models
+    return types.SimpleNamespace(seed=cfg.seed + rnd, load_in_4bit=models.trained_in_4bit(start), lora_r=0,
+                                 learning_rate=cfg.learning_rate, max_steps=cfg.round_max_steps, batch_size=16,
+                                 max_length=384, gradient_checkpointing="auto", save_steps=10**9)
+
+
+def round_records(cfg, rnd: int, targeted: list[dict], puzzle_items: list[dict]) -> list[dict]:
+    """What a round trains on: every targeted item kept so far, topped up with replayed train puzzles to
+    round_max_steps x 16 examples (so the model keeps what SFT taught, and a run without mined data,
+    `mining.per_type: 0`, trains as many steps on replay alone), shuffled."""
+    rng = random.Random(f"{cfg.seed}:replay:{rnd}")
+    size = cfg.round_max_steps * 16
+    records = targeted[:size] + rng.sample(puzzle_items, max(0, min(size - len(targeted), len(puzzle_items))))
+    rng.shuffle(records)
+    return records
 
 
 def stage(cfg) -> dict:
-    """`dvc repro mining`: data/mining/{bad_cases.jsonl,error_types.csv,targeted.jsonl}.
+    """`dvc repro mining`: data/mining/{bad_cases.jsonl,error_types.csv,targeted.jsonl,heldout.jsonl} and
+    models/mining.
 
-    Round 1 mines the base model. Each later round mines the model the previous round produced: the
-    base plus a LoRA adapter trained (tuning.train_sft) on the bad cases' gold solutions and all the
-    targeted data kept so far.
+    Round 1 mines the SFT model (models/sft). Each round then goes on fine-tuning the model it mined on
+    the targeted data kept so far plus replayed train puzzles (round_records); the next round mines that
+    model, and the last round's is models/mining, the policy DPO starts from. heldout.jsonl holds fresh
+    puzzles per round-1 error type, never trained on.
     """
     import pandas as pd
 
@@ -241,36 +277,49 @@ def stage(cfg) -> dict:
         models.resolve(cfg.instructor)  # a missing instructor path fails here, before any generation
     if cfg.rounds < 1:
         raise ValueError(f"params mining.rounds: must be >= 1, got {cfg.rounds}")
+    current = "models/sft"
+    if not (models.is_full_model(current) or (io.path(current) / "adapter_config.json").is_file()):
+        raise FileNotFoundError(f"no SFT model at {current}: mining mines it; run `dvc repro sft` first")
     models.set_seed(cfg.seed)
     tok = models.load_tokenizer(models.LOCAL)
     g = gsm8k.load(io.path("data/gsm8k/train.jsonl"))
-    p = io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target"))
+    p = io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target", "prompt", "completion"))
     keys, spec = puzzles.test_keys(), puzzles.spec()
-    adapter, cases, types_, targeted, metrics = None, [], [], [], {}
+    cases, types_, targeted, held, metrics = [], [], [], [], {}
     for rnd in range(1, cfg.rounds + 1):
-        model = models.load_model(models.LOCAL, adapter=adapter)
-        out = run(cfg, model.merge_and_unload() if adapter else model, tok, g, p, keys, spec, rnd)
+        quantized = models.trained_in_4bit(current)
+        model = models.load_model(models.LOCAL, adapter=current, load_in_4bit=quantized)
+        if hasattr(model, "merge_and_unload") and not quantized:
+            model = model.merge_and_unload()  # same outputs, faster generation
+        out = run(cfg, model, tok, g, p, keys, spec, rnd)
         del model
         cases += [{**c, "round": rnd} for c in out["cases"]]
         types_ += out["types"]
         targeted += out["targeted"]
         metrics.update({f"round{rnd}/{k}": v for k, v in out["metrics"].items()})
-        if rnd < cfg.rounds:  # the model this round produces, mined by the next round
-            adapter = str(models.checkpoint_dir("mining") / f"round{rnd}")
-            records = [c["item"] for c in out["cases"]] + targeted
-            metrics[f"round{rnd}/train_loss"] = tuning.train_sft(round_cfg(cfg, rnd), records, adapter,
-                                                                 stage="mining-train")["train_loss"]
+        if rnd == 1:
+            taken = keys | {(tuple(r["numbers"]), r["target"]) for r in p} | \
+                {(tuple(r["numbers"]), r["target"]) for r in out["targeted"] if r["source"] == "puzzles"}
+            held = heldout(cfg, out["cases"], [t["name"] for t in out["types"]], spec, taken)
+        dest = io.path("models/mining") if rnd == cfg.rounds else models.checkpoint_dir("mining-rounds") / f"round{rnd}"
+        records = round_records(cfg, rnd, targeted, p)
+        trained = tuning.train_sft(round_cfg(cfg, rnd, current), records, dest, stage="mining-train", start=current)
+        metrics.update({f"round{rnd}/train_loss": trained["train_loss"], f"round{rnd}/train_seconds": trained["seconds"],
+                        f"round{rnd}/train_targeted": min(len(targeted), len(records))})
+        current = str(dest)
     io.write_jsonl(io.path("data/mining/bad_cases.jsonl"),
-                   [{"id": c["item"]["id"], "round": c["round"], "output": c["output"], "keyphrases": c["keyphrases"],
+                   [{"id": c["item"]["id"], "round": c["round"], "type": c["type"], "output": c["output"],
+                     "keyphrases": c["keyphrases"],
                      **({"rule_keyphrases": c["rule_keyphrases"]} if "rule_keyphrases" in c else {})}
                     for c in cases])
     io.write_text(io.path("data/mining/error_types.csv"),
                   pd.DataFrame(types_, columns=["round", "type", "name", "size", "candidates", "kept", "keep_rate",
                                                 "sources", "example"]).to_csv(index=False))
     io.write_jsonl(io.path("data/mining/targeted.jsonl"), targeted)
+    io.write_jsonl(io.path("data/mining/heldout.jsonl"), held)
     last = cfg.rounds
-    metrics.update({"rounds": cfg.rounds, "kept": len(targeted),
+    metrics.update({"rounds": cfg.rounds, "kept": len(targeted), "heldout": len(held),
                     "bad_case_rate": metrics[f"round{last}/bad_case_rate"],
                     "keep_rate": round(sum(m for k, m in metrics.items() if k.endswith("/kept")) /
                                        max(1, sum(m for k, m in metrics.items() if k.endswith("/candidates"))), 4)})
-    return {"cases": cases, "types": types_, "targeted": targeted, "metrics": metrics}
+    return {"cases": cases, "types": types_, "targeted": targeted, "heldout": held, "metrics": metrics}

@@ -2,9 +2,12 @@
 
 The mix draws from six sources, each scaled by its `sft.mix.<source>` weight (0 drops it, 0.5 keeps
 a seeded half, 2 repeats it twice): GSM8K train CoT, puzzle train, the dual stage's IRSP and IR
-instances, the mining stage's targeted data, and replayed generic arithmetic (`arithmetic.corpus`,
-the base's pre-training calculations, as many as there are train puzzles, drawn with the sft seed). So each arm of the dual-tuning ablation is one
-`dvc exp run -S sft.mix.irsp=0 ...`. Records are prompt/completion pairs, so TRL puts the loss on
+instances, replayed generic arithmetic (`arithmetic.corpus`, the base's pre-training calculations,
+as many as there are train puzzles, drawn with the sft seed), and one-shot chats (`one_shot`: a train
+puzzle answered after another one as an earlier turn, so the model can read the demonstration that
+mining's one-shot filter shows it; without them it answered 0 of 419 such prompts, README). So each arm of the
+dual-tuning ablation is one `dvc exp run -S sft.mix.irsp=0 ...`. Mined data comes later: the mining
+stage mines this model and goes on fine-tuning it (Self-Error-Instruct's target model is a tuned one). Records are prompt/completion pairs, so TRL puts the loss on
 completion tokens only. On CUDA `sft.load_in_4bit` loads the base in nf4 (QLoRA, bf16 compute).
 Checkpoints go to checkpoints/sft and a killed run resumes from the last one.
 Run with `dvc repro sft`.
@@ -13,9 +16,22 @@ from __future__ import annotations
 
 import random
 
-from mathtune import io, models, tuning
+from mathtune import io, models, protocol, tuning
 
-SOURCES = ("gsm8k", "puzzles", "irsp", "ir", "mining", "arithmetic")  # new sources go last: same draws for the rest
+# new sources go last: same draws for the rest (`mining`, 0 items at every default run, left this list in session 11)
+SOURCES = ("gsm8k", "puzzles", "irsp", "ir", "arithmetic", "one_shot")
+
+
+def one_shot(puzzle_items: list[dict], seed: int) -> list[dict]:
+    """Train puzzle idx as the second question of a chat whose first turn is another train puzzle, answered
+    (protocol.one_shot_messages, as mining's filter builds it); the loss falls on the second answer."""
+    out = []
+    for idx, item in enumerate(puzzle_items):
+        rng = random.Random(f"{seed}:one_shot:{idx}")  # per-item RNG
+        demo = puzzle_items[(idx + rng.randrange(1, len(puzzle_items))) % len(puzzle_items)]
+        out.append({"id": f"one_shot/{idx}", "source": "puzzles", "task": "one_shot", "completion": item["completion"],
+                    "prompt": protocol.one_shot_messages(demo["prompt"], demo["completion"], item["prompt"])})
+    return out
 
 
 def build_mix(cfg, sources: dict[str, list[dict]]) -> tuple[list[dict], dict]:
@@ -47,9 +63,9 @@ def stage(cfg) -> dict:
     sources = {"gsm8k": gsm8k.load(io.path("data/gsm8k/train.jsonl")),
                "puzzles": io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("prompt", "completion")),
                "irsp": io.read_jsonl(io.path("data/dual/irsp.jsonl"), required=("prompt", "completion")),
-               "ir": io.read_jsonl(io.path("data/dual/ir.jsonl"), required=("prompt", "completion")),
-               "mining": io.read_jsonl(io.path("data/mining/targeted.jsonl"), required=("prompt", "completion"))}
+               "ir": io.read_jsonl(io.path("data/dual/ir.jsonl"), required=("prompt", "completion"))}
     # replay: a pretrained LM keeps its arithmetic through fine-tuning; the embedded base has little to keep
     sources["arithmetic"] = arithmetic.corpus(len(sources["puzzles"]), cfg.seed) if cfg.mix_arithmetic else []
+    sources["one_shot"] = one_shot(sources["puzzles"], cfg.seed) if cfg.mix_one_shot else []
     records, counts = build_mix(cfg, sources)
     return {**counts, **train(cfg, records, io.path("models/sft"))}

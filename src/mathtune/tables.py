@@ -28,7 +28,8 @@ from mathtune import io, stats
 
 SETS = ["in_domain", "ood_range", "ood_components"]
 RECORDS = "reports/experiments"
-MODELS = ("base", "sft", "dpo")
+MINED = "mined_types"  # the mining stage's held-out puzzles per error type (evaluate.MINED)
+MODELS = ("base", "sft", "mining", "dpo")
 PAPER_PUZZLES = {"in_domain": 0.44, "ood_range": 0.33, "ood_components": 0.35}  # open-llama-3B, 100M puzzles
 
 
@@ -107,7 +108,7 @@ def scores(row: dict, model: str) -> dict:
     return s
 
 
-def _key(model: str, test_set: str) -> str:
+def metric_key(model: str, test_set: str) -> str:
     """The evaluate metric holding a model's score on a test set (GSM8K: lm-eval's strict match)."""
     return f"evaluate.{model}/gsm8k/strict" if test_set == "gsm8k" else f"evaluate.{model}/puzzles/{test_set}/pass@1"
 
@@ -116,7 +117,7 @@ def interval(row: dict, model: str, test_set: str) -> tuple:
     """The 95 % Wilson interval of a score, (None, None) where absent. Recomputed from the score and its
     item count where the metrics have the count: the stored bounds are rounded to 4 decimals, and
     0.1205 printed 0.120 here against 0.121 in the paired table, which counts the items."""
-    key, m = _key(model, test_set), row["metrics"]
+    key, m = metric_key(model, test_set), row["metrics"]
     n = m.get(key.rsplit("/", 1)[0] + "/n")
     if n and m.get(key) is not None:
         return stats.wilson(round(m[key] * n), n)
@@ -125,7 +126,7 @@ def interval(row: dict, model: str, test_set: str) -> tuple:
 
 def _cell(row: dict, model: str, test_set: str) -> str:
     """`0.044 [0.028, 0.068]`: the score with its 95 % Wilson interval where the metrics have it."""
-    key, m = _key(model, test_set), row["metrics"]
+    key, m = metric_key(model, test_set), row["metrics"]
     if m.get(key) is None:
         return "—"
     lo, hi = interval(row, model, test_set)
@@ -169,7 +170,7 @@ def record(row: dict) -> None:
         if f.is_file():
             continue
         ids, correct = {}, {}
-        for t in ["gsm8k"] + SETS:
+        for t in ["gsm8k"] + SETS + [MINED]:
             for m in MODELS:
                 preds = predictions(m, t, rev)
                 if preds:
@@ -206,25 +207,25 @@ PAIRED_HEAD = ["| comparison | test set | n | A | B | only A right | only B righ
                "|---|---|---|---|---|---|---|---|"]
 
 
-def paired_table(pairs=(("base", "sft"), ("sft", "dpo"))) -> str:
+def paired_table(pairs=(("base", "sft"), ("sft", "mining"), ("mining", "dpo"), ("sft", "dpo"))) -> str:
     """Markdown: two models on the same items of each test set, with the exact McNemar p-value.
 
     Read from the workspace's per-item predictions (data/predictions/<model>/<set>.jsonl)."""
     lines = [_pair_line(f"{a} → {b}", t, predictions(a, t), predictions(b, t))
-             for a, b in pairs for t in ["gsm8k"] + SETS]
+             for a, b in pairs for t in ["gsm8k"] + SETS + [MINED]]
     return "\n".join(PAIRED_HEAD + [x for x in lines if x]) + "\n"
 
 
-def experiment_pairs(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
-    """Markdown: each experiment paired with the commit it started from (same items), SFT and DPO alike,
-    and its own SFT → DPO. Out-of-domain sets are left out by default: every model so far scores 0 on them."""
+def experiment_pairs(rows: list[dict], sets=("in_domain", "gsm8k", MINED)) -> str:
+    """Markdown: each experiment paired with the commit it started from (same items), each fine-tuned model
+    alike, and its own SFT → DPO. Out-of-domain sets are left out by default: every model so far scores 0 on them."""
     lines = []
     for r in rows:
         if not r.get("baseline"):
             continue
         base = r["baseline"][:7]
         for t in sets:
-            for m in ("sft", "dpo"):
+            for m in ("sft", "mining", "dpo"):
                 lines.append(_pair_line(f"{r['name']}: {m} at {base} → {m} of the run", t,
                                         predictions(m, t, r["baseline"]), predictions(m, t, r["commit"])))
             lines.append(_pair_line(f"{r['name']}: sft → dpo", t,
@@ -277,15 +278,17 @@ def results_table(rows: list[dict]) -> str:
                             text=True).stdout.strip() or "(no git)"
     lock_rev = subprocess.run(["git", "log", "-1", "--format=%h", "--", "dvc.lock"], cwd=io.root(),
                               capture_output=True, text=True).stdout.strip()
-    lines = ["| run | rev | params changed | model | test set | base | SFT | DPO | paper |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| run | rev | params changed | model | test set | base | SFT | SFT + mining | DPO | paper |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     ws_params = rows[0]["params"] if rows else {}
     for r in rows:
         p, m = r["params"], r["metrics"]
         changed = ", ".join(f"`{k}={v}`" for k, v in sorted(p.items()) if ws_params.get(k) != v) or "—"
         model = (f"local Llama {m.get('base.parameters', 0) / 1e6:.1f}M" if p.get("base.model", "local") == "local"
                  else p.get("base.model"))
-        for t in ["gsm8k"] + SETS:
+        for t in ["gsm8k"] + SETS + [MINED]:
+            if t == MINED and not any(m.get(metric_key(k, t)) is not None for k in MODELS):
+                continue  # runs from before mining followed SFT have no held-out mined items
             paper = f"{PAPER_PUZZLES[t]:.2f} (3B, 100M puzzles)" if t in SETS else "—"
             rev = (lock_rev or commit) if r["name"] == "workspace" or not r["rev"] else r["rev"]
             label = f"gsm8k ({m.get('evaluate.gsm8k/protocol', 'project zero-shot')})" if t == "gsm8k" else t

@@ -107,10 +107,12 @@ def quantization(cfg) -> str:
     return "nf4-4bit" if models.device() == "cuda" else CPU_4BIT_FALLBACK
 
 
-def sft_trainer(cfg, records: list[dict], base: str = models.LOCAL, stage: str = "sft") -> SFTTrainer:
+def sft_trainer(cfg, records: list[dict], base: str = models.LOCAL, stage: str = "sft",
+                start: str | None = None) -> SFTTrainer:
     """TRL's SFTTrainer with a fresh LoRA adapter on `base` (or all weights trainable when lora_r is 0);
-    checkpoints under checkpoints/<stage>."""
-    if cfg.lora_r < 0 or (cfg.lora_r == 0 and cfg.load_in_4bit):
+    checkpoints under checkpoints/<stage>. `start`: a fine-tuned folder (LoRA adapter or whole model)
+    whose training goes on instead (mining's continued fine-tuning); cfg.lora_r is then not read."""
+    if start is None and (cfg.lora_r < 0 or (cfg.lora_r == 0 and cfg.load_in_4bit)):
         raise ValueError(f"params {stage}.lora_r: must be > 0 with load_in_4bit (QLoRA), or >= 0; got {cfg.lora_r}")
     models.set_seed(cfg.seed)
     compact_lm_head()
@@ -120,7 +122,7 @@ def sft_trainer(cfg, records: list[dict], base: str = models.LOCAL, stage: str =
     records = records[:cfg.max_steps * cfg.batch_size]
     tokenizer = models.load_tokenizer(base)
     tokenizer.padding_side = "right"
-    model = models.load_model(base, load_in_4bit=quantization(cfg) == "nf4-4bit", trainable=True)
+    model = models.load_model(base, adapter=start, load_in_4bit=quantization(cfg) == "nf4-4bit", trainable=True)
     args = SFTConfig(output_dir=str(models.checkpoint_dir(stage)), max_steps=cfg.max_steps,
                      per_device_train_batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
                      lr_scheduler_type="cosine", warmup_steps=max(1, cfg.max_steps // 20),
@@ -133,18 +135,20 @@ def sft_trainer(cfg, records: list[dict], base: str = models.LOCAL, stage: str =
                      # the coarse `length` column of to_dataset must reach the sampler (TRL keeps only model inputs)
                      train_sampling_strategy="group_by_length", remove_unused_columns=False)
     return SFTTrainer(model=model, args=args, train_dataset=to_dataset(tokenizer, records), processing_class=tokenizer,
-                      peft_config=models.lora_config(cfg) if cfg.lora_r > 0 else None)
+                      peft_config=models.lora_config(cfg) if start is None and cfg.lora_r > 0 else None)
 
 
-def train_sft(cfg, records: list[dict], out_dir, base: str = models.LOCAL, stage: str = "sft") -> dict:
-    """LoRA-train `base` on records, resuming an interrupted run of the same params; save the adapter."""
-    trainer = sft_trainer(cfg, records, base, stage)
+def train_sft(cfg, records: list[dict], out_dir, base: str = models.LOCAL, stage: str = "sft",
+              start: str | None = None) -> dict:
+    """LoRA-train `base` (or go on training `start`) on records, resuming an interrupted run of the same
+    params; save the adapter (or whole model)."""
+    trainer = sft_trainer(cfg, records, base, stage, start)
     tokenizer = trainer.processing_class
-    resume = models.resumable(stage, {"params": dict(vars(cfg)), "records": len(records),
+    resume = models.resumable(stage, {"params": dict(vars(cfg)), "records": len(records), "start": start,
                                "first": records[0]["id"], "last": records[-1]["id"]})
-    start = time.perf_counter()
+    t0 = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume)
-    seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - t0
     save_adapter(trainer.model, tokenizer, out_dir, quantization(cfg))
     shutil.rmtree(models.checkpoint_dir(stage), ignore_errors=True)
     tokens = int(trainer.state.num_input_tokens_seen) or None
