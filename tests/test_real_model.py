@@ -18,7 +18,7 @@ from test_pipeline import STAGES, _copy_repo, _dvc
 # DPO sample puzzles only (their GSM8K paths are the tiny-model test's).
 REAL = {"base": {"model": None},
         "mining": {"sample_gsm8k": 0, "sample_puzzles": 4, "num_types": 2, "per_type": 2, "rounds": 1,
-                   "round_max_steps": 2, "heldout_per_type": 2},
+                   "round_max_steps": 1, "heldout_per_type": 1},
         "sft": {"lora_r": 8, "lora_alpha": 16, "learning_rate": 0.0002, "max_steps": 4, "batch_size": 4},
         "dpo": {"learning_rate": 0.00005, "questions_gsm8k": 0, "questions_puzzles": 4, "k": 2, "rounds": 1,
                 "max_steps": 2},
