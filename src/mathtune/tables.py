@@ -29,6 +29,7 @@ from mathtune import io, stats
 SETS = ["in_domain", "ood_range", "ood_components"]
 RECORDS = "reports/experiments"
 MINED = "mined_types"  # the mining stage's held-out puzzles per error type (evaluate.MINED)
+ALL_SETS = ["gsm8k"] + SETS + [MINED]  # every test set a run may have scored, in table order
 MODELS = ("base", "sft", "mining", "dpo")
 PAPER_PUZZLES = {"in_domain": 0.44, "ood_range": 0.33, "ood_components": 0.35}  # open-llama-3B, 100M puzzles
 
@@ -170,7 +171,7 @@ def record(row: dict) -> None:
         if f.is_file():
             continue
         ids, correct = {}, {}
-        for t in ["gsm8k"] + SETS + [MINED]:
+        for t in ALL_SETS:
             for m in MODELS:
                 preds = predictions(m, t, rev)
                 if preds:
@@ -212,7 +213,7 @@ def paired_table(pairs=(("base", "sft"), ("sft", "mining"), ("mining", "dpo"), (
 
     Read from the workspace's per-item predictions (data/predictions/<model>/<set>.jsonl)."""
     lines = [_pair_line(f"{a} → {b}", t, predictions(a, t), predictions(b, t))
-             for a, b in pairs for t in ["gsm8k"] + SETS + [MINED]]
+             for a, b in pairs for t in ALL_SETS]
     return "\n".join(PAIRED_HEAD + [x for x in lines if x]) + "\n"
 
 
@@ -286,7 +287,7 @@ def results_table(rows: list[dict]) -> str:
         changed = ", ".join(f"`{k}={v}`" for k, v in sorted(p.items()) if ws_params.get(k) != v) or "—"
         model = (f"local Llama {m.get('base.parameters', 0) / 1e6:.1f}M" if p.get("base.model", "local") == "local"
                  else p.get("base.model"))
-        for t in ["gsm8k"] + SETS + [MINED]:
+        for t in ALL_SETS:
             if t == MINED and not any(m.get(metric_key(k, t)) is not None for k in MODELS):
                 continue  # runs from before mining followed SFT have no held-out mined items
             paper = f"{PAPER_PUZZLES[t]:.2f} (3B, 100M puzzles)" if t in SETS else "—"
