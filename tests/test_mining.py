@@ -12,18 +12,18 @@ PUZZLE = {"id": "puzzles/train/0", "source": "puzzles", "task": "cot", "numbers"
 
 
 def test_rules_analyser_on_literal_gsm8k_bad_cases():
-    assert mining.gsm8k_keyphrases(ITEM, "She sold 72 clips.")[0] == "no final answer"
-    assert "arithmetic slip in a calculation" in mining.gsm8k_keyphrases(ITEM, "48/2 = <<48/2=25>>25\n#### 73")
-    assert "missing reasoning step" in mining.gsm8k_keyphrases(ITEM, "48+48 = <<48+48=96>>96\n#### 96")
-    assert "wrong operation chosen" in mining.gsm8k_keyphrases(ITEM, "48*2 = <<48*2=96>>96\n96+48=<<96+48=144>>144\n#### 144")
-    assert "quantity copied wrongly from the question" in mining.gsm8k_keyphrases(ITEM, "84/2 = <<84/2=42>>42\n42+84=<<42+84=126>>126\n#### 126")
+    assert instructor.gsm8k_keyphrases(ITEM, "She sold 72 clips.")[0] == "no final answer"
+    assert "arithmetic slip in a calculation" in instructor.gsm8k_keyphrases(ITEM, "48/2 = <<48/2=25>>25\n#### 73")
+    assert "missing reasoning step" in instructor.gsm8k_keyphrases(ITEM, "48+48 = <<48+48=96>>96\n#### 96")
+    assert "wrong operation chosen" in instructor.gsm8k_keyphrases(ITEM, "48*2 = <<48*2=96>>96\n96+48=<<96+48=144>>144\n#### 144")
+    assert "quantity copied wrongly from the question" in instructor.gsm8k_keyphrases(ITEM, "84/2 = <<84/2=42>>42\n42+84=<<42+84=126>>126\n#### 126")
 
 
 def test_rules_analyser_on_literal_puzzle_bad_cases():
-    assert mining.puzzle_keyphrases(PUZZLE, "58-51=7, 6*7=41") == [
+    assert instructor.puzzle_keyphrases(PUZZLE, "58-51=7, 6*7=41") == [
         "arithmetic error", "arithmetic error in multiplication", "error in an early step", "5 integers with large values"]
-    assert mining.puzzle_keyphrases(PUZZLE, "")[0] == "empty"
-    assert mining.puzzle_keyphrases(PUZZLE, "58-51=7, 6-7=-1, 3*-1=-3, -3-7=-10")[0] == "wrong final value"
+    assert instructor.puzzle_keyphrases(PUZZLE, "")[0] == "empty"
+    assert instructor.puzzle_keyphrases(PUZZLE, "58-51=7, 6-7=-1, 3*-1=-3, -3-7=-10")[0] == "wrong final value"
 
 
 def test_clustering_is_deterministic_under_a_seed():

@@ -275,3 +275,14 @@ def test_one_shot_records_show_another_solved_puzzle_as_an_earlier_turn(tiny_mod
     text = tuning.to_dataset(models.load_tokenizer(tiny_model), shots[:1])["prompt"][0]
     assert text.count("<|user|>") == 2 and text.count("<|assistant|>") == 2 and text.endswith("<|assistant|>\n")
     assert sft.one_shot(items, seed=0) == shots and sft.one_shot(items, seed=1) != shots
+
+
+def test_a_trained_folder_is_an_adapter_or_whole_weights(tmp_path):
+    folder = tmp_path / "sft"
+    assert not models.is_trained(folder)  # missing
+    folder.mkdir()
+    assert not models.is_trained(folder)  # empty: an interrupted save
+    (folder / "config.json").write_text("{}")
+    assert models.is_trained(folder) and models.is_full_model(folder)
+    (folder / "adapter_config.json").write_text("{}")
+    assert models.is_trained(folder) and not models.is_full_model(folder)

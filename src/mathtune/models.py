@@ -117,6 +117,11 @@ def is_full_model(folder) -> bool:
     return (folder / "config.json").is_file() and not (folder / "adapter_config.json").is_file()
 
 
+def is_trained(folder) -> bool:
+    """A fine-tuned folder a later stage can load: a LoRA adapter or whole weights."""
+    return (io.path(folder) / "adapter_config.json").is_file() or is_full_model(folder)
+
+
 def load_model(name: str, adapter: str | None = None, load_in_4bit: bool = False, trainable: bool = False):
     """A causal LM on the project's device, optionally with a fine-tuned folder on top.
 

@@ -5,10 +5,11 @@ a seeded half, 2 repeats it twice): GSM8K train CoT, puzzle train, the dual stag
 instances, replayed generic arithmetic (`arithmetic.corpus`, the base's pre-training calculations,
 as many as there are train puzzles, drawn with the sft seed), and one-shot chats (`one_shot`: a train
 puzzle answered after another one as an earlier turn, so the model can read the demonstration that
-mining's one-shot filter shows it; without them it answered 0 of 419 such prompts, README). So each arm of the
-dual-tuning ablation is one `dvc exp run -S sft.mix.irsp=0 ...`. Mined data comes later: the mining
-stage mines this model and goes on fine-tuning it (Self-Error-Instruct's target model is a tuned one). Records are prompt/completion pairs, so TRL puts the loss on
-completion tokens only. On CUDA `sft.load_in_4bit` loads the base in nf4 (QLoRA, bf16 compute).
+mining's one-shot filter shows it; without them it answered 0 of 419 such prompts, README). So each
+arm of the dual-tuning ablation is one `dvc exp run -S sft.mix.irsp=0 ...`. Mined data comes later:
+the mining stage mines this model and goes on fine-tuning it (Self-Error-Instruct's target model is
+a tuned one). Records are prompt/completion pairs, so TRL puts the loss on completion tokens only.
+On CUDA `sft.load_in_4bit` loads the base in nf4 (QLoRA, bf16 compute).
 Checkpoints go to checkpoints/sft and a killed run resumes from the last one.
 Run with `dvc repro sft`.
 """
@@ -18,7 +19,7 @@ import random
 
 from mathtune import io, models, protocol, tuning
 
-# new sources go last: same draws for the rest (`mining`, 0 items at every default run, left this list in session 11)
+# new sources go last: the others keep their draws (`mining`, 0 items in every default run, left in session 11)
 SOURCES = ("gsm8k", "puzzles", "irsp", "ir", "arithmetic", "one_shot")
 
 
