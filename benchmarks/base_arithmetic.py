@@ -43,7 +43,7 @@ def main() -> None:
         params[k] = type(params[k])(v)
     cfg = types.SimpleNamespace(**params)
     items = base.corpus_items(cfg)
-    tokenizer = base.corpus_tokenizer(items, cfg.vocab_size)
+    tokenizer = base.corpus_tokenizer(items, cfg.vocab_size, cfg.number_digits)
     probe = Probe(tokenizer, set(args.at))
     original = base.Trainer
 

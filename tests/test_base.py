@@ -1,6 +1,8 @@
 """The base stage's corpus and packing: no puzzle in the corpus, attention kept inside each document."""
 import re
 
+import pytest
+
 import torch
 
 from mathtune import arithmetic, base, models, protocol, puzzles
@@ -69,3 +71,13 @@ def test_the_arithmetic_probe_scores_exact_facts_only(tiny_model, monkeypatch):
     got = base.arithmetic_exact(model, models.load_tokenizer(tiny_model), items)
     assert got["arithmetic/exact"] == 0.5 and got["arithmetic/items"] == 4  # a wrong digit or a bare number fails
     assert got["arithmetic/exact_ci95_low"] < 0.5 < got["arithmetic/exact_ci95_high"]
+
+
+def test_number_digits_lets_bpe_merge_numbers_of_up_to_that_many_digits():
+    texts = ["Compute 15*3. 15*3=45, 45-100=-55, 1234"] * 50 + protocol.prompt_texts()
+    one, three = base.train_tokenizer(texts, 400), base.train_tokenizer(texts, 400, number_digits=3)
+    assert one.tokenize("15*3=45") == ["1", "5", "*", "3", "=", "4", "5"]
+    assert three.tokenize("15*3=45") == ["15", "*", "3", "=", "45"]
+    assert three.tokenize("-1234")[:3] == ["-", "123", "4"]  # runs of three, left to right; the sign apart
+    with pytest.raises(ValueError, match="base.number_digits"):
+        base.train_tokenizer(texts, 400, number_digits=0)

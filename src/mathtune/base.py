@@ -2,9 +2,10 @@
 
 `base.model` is a Hugging Face id or a local path (loaded with AutoModelForCausalLM, no remote code:
 the GPU user's path), or `local`, the embedded default built here without any download:
-1. a byte-level BPE tokenizer trained with `tokenizers` on the project's corpus, each digit and each
-   operator/punctuation character its own token (so `=-12` is `=`, `-`, `1`, `2`), with special
-   tokens and a chat template (protocol.py);
+1. a byte-level BPE tokenizer trained with `tokenizers` on the project's corpus, each operator or
+   punctuation character its own token and numbers cut into runs of at most `base.number_digits`
+   digits before BPE (1: `=-12` is `=`, `-`, `1`, `2`; 3: `=`, `-`, `12`, as Llama 3 cuts them), with
+   special tokens and a chat template (protocol.py);
 2. a small Llama (LlamaConfig) pre-trained from scratch with transformers' Trainer (full weights) on a
    generic math corpus: GSM8K train solutions and generic arithmetic (arithmetic.py), each rendered
    as one chat turn so that the base model answers in the protocol's format. No puzzle is in it:
@@ -21,7 +22,7 @@ import time
 
 import torch
 from datasets import Dataset
-from tokenizers import Tokenizer, decoders, models as tok_models, pre_tokenizers, trainers
+from tokenizers import Regex, Tokenizer, decoders, models as tok_models, pre_tokenizers, trainers
 from transformers import (AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast,
                           Trainer, TrainingArguments)
 from trl import pack_dataset
@@ -29,10 +30,15 @@ from trl import pack_dataset
 from mathtune import io, models, protocol
 
 
-def train_tokenizer(texts: list[str], vocab_size: int) -> PreTrainedTokenizerFast:
-    """Byte-level BPE; digits and punctuation (operators, `=`, `,`, brackets) are split before BPE sees them."""
+def train_tokenizer(texts: list[str], vocab_size: int, number_digits: int = 1) -> PreTrainedTokenizerFast:
+    """Byte-level BPE; numbers (runs of at most number_digits digits, left to right) and punctuation
+    (operators, `=`, `,`, brackets) are split before BPE sees them, so BPE may merge a run into one token."""
+    if number_digits < 1:
+        raise ValueError(f"params base.number_digits: must be >= 1, got {number_digits}")
+    digits = pre_tokenizers.Digits(individual_digits=True) if number_digits == 1 else \
+        pre_tokenizers.Split(Regex(rf"\d{{1,{number_digits}}}"), behavior="isolated")
     tok = Tokenizer(tok_models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
+    tok.pre_tokenizer = pre_tokenizers.Sequence([digits,
                                                  pre_tokenizers.Punctuation(behavior="isolated"),
                                                  pre_tokenizers.ByteLevel(add_prefix_space=False)])
     tok.decoder = decoders.ByteLevel()
@@ -141,15 +147,15 @@ def build(cfg, items: list[dict], out_dir) -> dict:
             tok.save_pretrained(tmp)
         return {"parameters": model.num_parameters(), "seconds": round(time.perf_counter() - start, 1),
                 "loss_curve": []}
-    tokenizer = corpus_tokenizer(items, cfg.vocab_size)
+    tokenizer = corpus_tokenizer(items, cfg.vocab_size, cfg.number_digits)
     return pretrain(cfg, tokenizer, corpus(tokenizer, items), out_dir)
 
 
-def corpus_tokenizer(items: list[dict], vocab_size: int) -> PreTrainedTokenizerFast:
+def corpus_tokenizer(items: list[dict], vocab_size: int, number_digits: int = 1) -> PreTrainedTokenizerFast:
     # the protocol's prompt wording joins the tokenizer's texts (not the model's): a pretrained
     # tokenizer knows English words too, and puzzle prompts should not cost a token per letter
     plain = [it["prompt"] + "\n" + it["completion"] for it in items] + protocol.prompt_texts()
-    return train_tokenizer(plain, vocab_size)
+    return train_tokenizer(plain, vocab_size, number_digits)
 
 
 def corpus_items(cfg) -> list[dict]:

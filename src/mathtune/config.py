@@ -50,6 +50,7 @@ class Base:
     seed: int
     model: str
     vocab_size: int
+    number_digits: int
     hidden_size: int
     num_layers: int
     num_heads: int
