@@ -36,7 +36,7 @@ def typed(cfg, pairs: list[str]):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--base", required=True, help="base model folder (models/base or a probe's)")
+    ap.add_argument("--base", help="base model folder (models/base or a probe's); not needed with --pair")
     ap.add_argument("--set", nargs="*", default=[], help="puzzles.<key>=<value> overrides")
     ap.add_argument("--sft", nargs="*", default=[], help="sft.<key>=<value> overrides")
     ap.add_argument("--eval", type=int, default=300, help="items per test set")
@@ -48,6 +48,8 @@ def main() -> None:
         for name in a["items"]:
             print(name, json.dumps(stats.paired(a["items"][name], b["items"][name])))
         return
+    if not args.base:
+        ap.error("--base is required to run a probe")
     pcfg = typed(config.load("puzzles"), args.set + [f"test_size={args.eval}"])
     scfg = typed(config.load("sft"), args.sft)
     work = Path(args.out or tempfile.mkdtemp(prefix="probe-"))
