@@ -1,4 +1,7 @@
 """figures.py picks each sweep's runs from `dvc exp show` rows (literal rows, no DVC needed)."""
+import json
+import types
+
 from mathtune import figures, tables
 
 
@@ -101,3 +104,17 @@ def test_an_experiment_record_pairs_it_again_in_a_clone_without_its_dvc_cache(tm
     assert tables.predictions("dpo", "in_domain", "exp1") is None  # never recorded: no row, not a guess
     again = tables.experiment_pairs([row])
     assert again == fresh and "| 4 | 0 | 0.125 |" in again
+
+
+def test_a_failed_experiment_is_not_a_result(monkeypatch):
+    # a killed queue run keeps a commit whose metrics files are its baseline's: it must not become a row
+    def run(name, state, score):
+        data = {"metrics": {"metrics/evaluate.json": {"data": {"sft": {"puzzles": {"in_domain": {"pass@1": score}}}}}}}
+        return {"name": name, "executor": {"state": state}, "revs": [{"rev": name * 4, "data": data}]}
+    shown = [{"rev": "workspace", "data": run("w", "success", 0.1)["revs"][0]["data"]},
+             {"rev": "abc1234", "data": {}, "experiments": [run("ok", "success", 0.3), run("killed", "failed", 0.2)]}]
+    monkeypatch.setattr(tables.subprocess, "run",
+                        lambda *a, **k: types.SimpleNamespace(returncode=0, stdout=json.dumps(shown)))
+    monkeypatch.setattr(tables, "record", lambda row: None)
+    names = [r["name"] for r in tables.experiments()]
+    assert "ok" in names and "workspace" in names and "killed" not in names

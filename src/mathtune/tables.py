@@ -75,7 +75,8 @@ def experiments() -> list[dict]:
         if run.get("rev") == "workspace":
             add(run, "workspace")
         for exp in run.get("experiments") or []:
-            if (exp.get("executor") or {}).get("state") in ("queued", "running"):  # partial metrics: not a result
+            # queued/running: partial metrics; failed (or killed): its commit holds the baseline's metrics
+            if (exp.get("executor") or {}).get("state") in ("queued", "running", "failed"):
                 continue
             # an experiment is compared with the commit it started from (its baseline), not with HEAD
             add(exp["revs"][0], exp.get("name") or exp["revs"][0].get("rev", "")[:10], baseline=run.get("rev"))
