@@ -10,6 +10,9 @@ fresh: to choose a setting, pass another seed (`--set seed=7`), as the README's 
 
     python benchmarks/learning_probe.py --base /tmp/probe/base --set trace=steps --sft max_steps=1500 lora_r=0
 
+`--sft mix_arithmetic=W` mixes in replayed calculations as the sft stage does (W x the train puzzles).
+Besides pass@1 each set reports `first_step_copies`: the share of answers whose first step uses numbers
+of the prompt (the verifier's first failure is not "operand not available" at step 1).
 Per-item results go to <out>/scores.json; two probes with the same --set and --eval score the same
 items, so `--pair A/scores.json B/scores.json` prints the paired table (exact McNemar) of two runs.
 """
@@ -23,7 +26,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from mathtune import checker, config, generation, io, models, protocol, puzzles, stats, tuning
+from mathtune import arithmetic, checker, config, generation, io, models, protocol, puzzles, sft, stats, tuning
 
 
 def typed(cfg, pairs: list[str]):
@@ -57,7 +60,11 @@ def main() -> None:
     work = Path(args.out or tempfile.mkdtemp(prefix="probe-"))
     puzzles.synthesize(pcfg, work / "puzzles")
     train = io.read_jsonl(work / "puzzles/train.jsonl")
-    random.Random(scfg.seed).shuffle(train)
+    if scfg.mix_arithmetic:  # replayed calculations, as the sft stage mixes them (`--sft mix_arithmetic=0.1`)
+        train, _ = sft.build_mix(replace(scfg, mix_puzzles=1.0), {
+            "puzzles": train, "arithmetic": arithmetic.corpus(len(train), scfg.seed)})
+    else:  # the puzzles alone, in the order probes before the replay option drew them
+        random.Random(scfg.seed).shuffle(train)
     start = time.perf_counter()
     fit = tuning.train_sft(scfg, train, work / "model", base=args.base, stage="probe")
     minutes = (time.perf_counter() - start) / 60
@@ -67,7 +74,7 @@ def main() -> None:
         model = model.merge_and_unload()
     row = {"puzzles": {k: v for k, v in vars(pcfg).items() if k in ("trace", "bound", "train_n_from", "train_size")},
            "sft": {k: v for k, v in vars(scfg).items() if k in ("lora_r", "lora_alpha", "learning_rate",
-                                                               "max_steps", "batch_size")},
+                                                               "max_steps", "batch_size", "mix_arithmetic")},
            "minutes": round(minutes, 1), "examples_seen": scfg.max_steps * scfg.batch_size,
            "final_loss": fit["final_loss"]}
     per_item = {}
@@ -79,6 +86,10 @@ def main() -> None:
         lo, hi = stats.wilson(sum(ok), len(ok))
         row[name] = f"{sum(ok) / len(ok):.3f} [{lo:.3f}, {hi:.3f}]"
         per_item[name] = ok
+        # does the answer's first step use numbers of the prompt? (ood_range's failure: 497 of 500 did not)
+        reasons = [puzzles.check(it["numbers"], it["target"], o) or "" for it, o in zip(items, outs)]
+        row[f"{name}/first_step_copies"] = round(
+            sum(not r.startswith("operand not available: step 1 ") for r in reasons) / len(items), 3)
         print(name, outs[:3], flush=True)
     io.write_json(work / "scores.json", {"row": row, "items": per_item})
     print("ROW", json.dumps(row), flush=True)
