@@ -2,9 +2,11 @@
 
 Builds the `local` base as the base stage does (params.yaml's `base:` block, overridden with --set),
 into a scratch folder, and scores greedy exact match on 300 facts of 1-20 with + - *
-(`arithmetic.probe`) at the listed steps, with 95 % Wilson intervals. Nothing under models/ is touched.
+(`arithmetic.probe`) at the listed steps, with 95 % Wilson intervals. Nothing under models/ is touched;
+`--out DIR` keeps the built base there, so `benchmarks/learning_probe.py --base DIR` can fine-tune it.
 
     python benchmarks/base_arithmetic.py --set max_steps=1200 --at 240 480 800 1200
+    python benchmarks/base_arithmetic.py --set seed=1 --at 480 --out /tmp/probe/base-seed1
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--set", nargs="*", default=[], help="base params, e.g. max_steps=1200 batch_size=8")
     ap.add_argument("--at", nargs="*", type=int, default=[240, 480, 800, 1200])
+    ap.add_argument("--out", default=None, help="keep the built base in this folder (default: a temp folder, removed)")
     args = ap.parse_args()
     params = yaml.safe_load(open(io.path("params.yaml")))["base"]
     for kv in args.set:
@@ -53,7 +56,7 @@ def main() -> None:
 
     base.Trainer = ProbedTrainer
     with tempfile.TemporaryDirectory() as tmp:
-        metrics = base.pretrain(cfg, tokenizer, base.corpus(tokenizer, items), f"{tmp}/base")
+        metrics = base.pretrain(cfg, tokenizer, base.corpus(tokenizer, items), args.out or f"{tmp}/base")
     print(json.dumps({"params": params, "final_loss": metrics["final_loss"], "seconds": metrics["seconds"],
                       "probe": probe.rows}))
 
