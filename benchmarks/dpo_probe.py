@@ -3,9 +3,10 @@
 Never the test sets: the validation items are fresh in-domain puzzles from the puzzles stage's own
 generator (split "validation"), none of them a train or test puzzle, so no DPO question either. Each
 variant is params.yaml's `dpo:` block with `key=value` overrides; it runs the stage's own code
-(dpo.questions, dpo.sample, dpo.make_pairs, dpo.train) from models/sft, one round, into a scratch
-folder, and is scored greedy by the one checker on the same items as SFT: both pass@1 with 95 %
-Wilson intervals and the exact McNemar p-value (stats.paired). Samples are cached (in the scratch
+(dpo.questions, dpo.sample, dpo.make_pairs, dpo.train) from `--start` (default models/mining, the
+policy the dpo stage starts from; sessions 6-10 used models/sft), one round, into a scratch folder,
+and is scored greedy by the one checker on the same items as that start (reported as `sft`): both
+pass@1 with 95 % Wilson intervals and the exact McNemar p-value (stats.paired). Samples are cached (in the scratch
 folder) per sampling setting, so variants that differ only in training reuse them. Nothing under
 data/ or models/ is touched. The README's "DPO settings" table is this script's output.
 
@@ -66,6 +67,7 @@ def main() -> None:
     ap.add_argument("variants", nargs="+", help='dpo overrides per variant, e.g. "" or "beta=0.5 learning_rate=1e-5"')
     ap.add_argument("--val", type=int, default=500, help="fresh held-out puzzles to score (same items every run)")
     ap.add_argument("--out", default=None, help="scratch folder (default: a temp folder)")
+    ap.add_argument("--start", default="models/mining", help="the policy DPO starts from (the dpo stage: models/mining)")
     args = ap.parse_args()
     work = Path(args.out or tempfile.mkdtemp(prefix="dpo-probe-"))
     base = config.load("dpo")
@@ -74,7 +76,8 @@ def main() -> None:
     puzzle_items = io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target"))
     val = validation(args.val)
     print(json.dumps({"validation": len(val), "first": val[0]["prompt"]}), flush=True)
-    ok_sft = greedy(str(io.path("models/sft")), val)
+    start_policy = str(io.path(args.start))
+    ok_sft = greedy(start_policy, val)
     tok = models.load_tokenizer(models.LOCAL)
     results = {"sft": ok_sft}
     for name, run in zip(args.variants, runs):
@@ -83,14 +86,14 @@ def main() -> None:
         items = dpo.questions(run, gsm8k_items, puzzle_items)
         cached = work / ("samples-" + "-".join(map(str, key)) + ".json")  # variants differing in training share it
         if not cached.is_file():
-            policy = models.load_model(models.LOCAL, adapter=str(io.path("models/sft")))
+            policy = models.load_model(models.LOCAL, adapter=start_policy)
             if hasattr(policy, "merge_and_unload"):
                 policy = policy.merge_and_unload()
             io.write_json(cached, dpo.sample(run, policy, tok, items, seed=run.seed + 1000)[:2])  # round 1's seed
         samples, cut = io.read_json(cached)
         pairs, counts = dpo.make_pairs(items, samples, run.gold_fallback, cut)
         folder = work / f"variant{len(results)}"
-        fit = dpo.train(run, pairs, folder, adapter=str(io.path("models/sft")))
+        fit = dpo.train(run, pairs, folder, adapter=start_policy)
         ok = greedy(str(folder), val)
         results[name or "default"] = ok
         row = {"variant": name or "default", "pairs": counts["pairs"], "questions_mixed": counts["questions_mixed"],
