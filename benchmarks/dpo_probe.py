@@ -6,9 +6,9 @@ variant is params.yaml's `dpo:` block with `key=value` overrides; it runs the st
 (dpo.questions, dpo.sample, dpo.make_pairs, dpo.train) from `--start` (default models/mining, the
 policy the dpo stage starts from; sessions 6-10 used models/sft), one round, into a scratch folder,
 and is scored greedy by the one checker on the same items as that start (reported as `sft`): both
-pass@1 with 95 % Wilson intervals and the exact McNemar p-value (stats.paired). Samples are cached (in the scratch
-folder) per sampling setting, so variants that differ only in training reuse them. Nothing under
-data/ or models/ is touched. The README's "DPO settings" table is this script's output.
+pass@1 with 95 % Wilson intervals and the exact McNemar p-value (stats.paired). Samples are cached
+(in the scratch folder) per sampling setting, so variants that differ only in training reuse them.
+Nothing under data/ or models/ is touched. The README's "DPO settings" table is this script's output.
 
     python benchmarks/dpo_probe.py --val 500 "" "learning_rate=1e-5" "questions_puzzles=1024 max_steps=128"
 """

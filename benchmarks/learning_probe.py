@@ -13,8 +13,9 @@ fresh: to choose a setting, pass another seed (`--set seed=7`), as the README's 
 `--sft mix_arithmetic=W` mixes in replayed calculations as the sft stage does (W x the train puzzles).
 Besides pass@1 each set reports `first_step_copies`: the share of answers whose first step uses numbers
 of the prompt (the verifier's first failure is not "operand not available" at step 1).
-Per-item results go to <out>/scores.json; two probes with the same --set and --eval score the same
-items, so `--pair A/scores.json B/scores.json` prints the paired table (exact McNemar) of two runs.
+Per-item results (pass, first-step copy) go to <out>/scores.json; two probes with the same --set and
+--eval score the same items, so `--pair A/scores.json B/scores.json` prints the paired table (exact
+McNemar) of two runs.
 """
 from __future__ import annotations
 
@@ -86,10 +87,11 @@ def main() -> None:
         lo, hi = stats.wilson(sum(ok), len(ok))
         row[name] = f"{sum(ok) / len(ok):.3f} [{lo:.3f}, {hi:.3f}]"
         per_item[name] = ok
-        # does the answer's first step use numbers of the prompt? (ood_range's failure: 497 of 500 did not)
+        # does the answer's first step use numbers of the prompt? (the default SFT's ood_range: 0 of 500 did)
         reasons = [puzzles.check(it["numbers"], it["target"], o) or "" for it, o in zip(items, outs)]
-        row[f"{name}/first_step_copies"] = round(
-            sum(not r.startswith("operand not available: step 1 ") for r in reasons) / len(items), 3)
+        copies = [not r.startswith("operand not available: step 1 ") for r in reasons]
+        row[f"{name}/first_step_copies"] = round(sum(copies) / len(items), 3)
+        per_item[f"{name}/first_step_copies"] = copies  # --pair pairs these too
         print(name, outs[:3], flush=True)
     io.write_json(work / "scores.json", {"row": row, "items": per_item})
     print("ROW", json.dumps(row), flush=True)
