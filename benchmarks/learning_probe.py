@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import tempfile
 import time
 from dataclasses import replace
@@ -61,11 +60,10 @@ def main() -> None:
     work = Path(args.out or tempfile.mkdtemp(prefix="probe-"))
     puzzles.synthesize(pcfg, work / "puzzles")
     train = io.read_jsonl(work / "puzzles/train.jsonl")
-    if scfg.mix_arithmetic:  # replayed calculations, as the sft stage mixes them (`--sft mix_arithmetic=0.1`)
-        train, _ = sft.build_mix(replace(scfg, mix_puzzles=1.0), {
-            "puzzles": train, "arithmetic": arithmetic.corpus(len(train), scfg.seed)})
-    else:  # the puzzles alone, in the order probes before the replay option drew them
-        random.Random(scfg.seed).shuffle(train)
+    # the sft stage's own mix of these puzzles (+ replayed calculations with `--sft mix_arithmetic=0.1`);
+    # puzzles alone come out in the order of a Random(seed) shuffle, as probes before the option drew them
+    sources = {"puzzles": train, "arithmetic": arithmetic.corpus(len(train), scfg.seed) if scfg.mix_arithmetic else []}
+    train, _ = sft.build_mix(scfg, sources)
     start = time.perf_counter()
     fit = tuning.train_sft(scfg, train, work / "model", base=args.base, stage="probe")
     minutes = (time.perf_counter() - start) / 60
