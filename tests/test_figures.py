@@ -17,7 +17,7 @@ def test_a_sweep_keeps_only_runs_that_differ_in_its_own_params():
     assert [r["name"] for r in tables.varying(rows, "puzzles.train_size")] == ["workspace", "train-10k"]
     assert [r["name"] for r in tables.varying(rows, "sft.mix.irsp", "sft.mix.ir")] == ["workspace", "dual-none"]
     assert [r["name"] for r in tables.varying(rows, "mining.per_type")] == ["workspace"]
-    assert figures._arm(rows[2]["params"]) == "SFT alone" and figures._arm(rows[0]["params"]) == "+both"
+    assert tables.dual_arm(rows[2]["params"]) == "SFT alone" and tables.dual_arm(rows[0]["params"]) == "+both"
 
 
 def test_a_cell_prints_the_interval_of_the_counted_items_not_the_rounded_stored_bounds():
@@ -118,3 +118,34 @@ def test_a_failed_experiment_is_not_a_result(monkeypatch):
     monkeypatch.setattr(tables, "record", lambda row: None)
     names = [r["name"] for r in tables.experiments()]
     assert "ok" in names and "workspace" in names and "killed" not in names
+
+
+def test_dual_arms_pair_with_sft_alone_and_train_sizes_with_the_next_larger(monkeypatch):
+    rows = [_row("workspace"), _row("none", **{"sft.mix.irsp": 0, "sft.mix.ir": 0}),
+            _row("irsp", **{"sft.mix.ir": 0}), _row("10k", **{"puzzles.train_size": 10000}),
+            _row("old-none", **{"sft.mix.irsp": 0, "sft.mix.ir": 0, "sft.max_steps": 9})]  # another default: out
+    for r in rows:
+        r["commit"] = r["name"]
+    bits = {"workspace": "1111000000", "none": "1000000000", "irsp": "1100000000", "10k": "0000000000"}
+    monkeypatch.setattr(tables, "predictions",
+                        lambda m, t, rev=None: _preds(bits[rev]) if t == "in_domain" and m == "sft" else None)
+    lines = tables.sweep_pairs(rows).splitlines()
+    assert lines[2:] == [
+        "| dual: SFT alone (none) → +IRSP (irsp), sft | in_domain | 10 | 0.100 [0.018, 0.404] | 0.200 [0.057, 0.510] | 0 | 1 | 1 |",
+        "| dual: SFT alone (none) → +both (workspace), sft | in_domain | 10 | 0.100 [0.018, 0.404] | "
+        "0.400 [0.168, 0.687] | 0 | 3 | 0.25 |",
+        "| train puzzles 10,000 (10k) → 100,000 (workspace), sft | in_domain | 10 | 0.000 [0.000, 0.278] | "
+        "0.400 [0.168, 0.687] | 0 | 4 | 0.125 |"]
+    assert tables.sweep_pairs(rows[:1]) == ""  # no sweep: no table
+
+
+def test_the_size_table_splits_a_test_set_by_its_number_of_integers(tmp_path, monkeypatch):
+    monkeypatch.setattr(tables.io, "root", lambda: tmp_path)
+    (tmp_path / "data/puzzles").mkdir(parents=True)
+    items = [{"id": f"puzzles/in_domain/{i}", "numbers": [1, 2, 3] if i < 3 else [1, 2, 3, 4]} for i in range(5)]
+    (tmp_path / "data/puzzles/in_domain.jsonl").write_text("".join(json.dumps(r) + "\n" for r in items))
+    monkeypatch.setattr(tables, "predictions", lambda m, t, rev=None: _preds("11010") if m == "sft" else None)
+    assert tables.size_table().splitlines() == [
+        "| model | N = 3 | N = 4 |", "|---|---|---|",
+        "| sft | 2/3 = 0.667 [0.208, 0.939] | 1/2 = 0.500 [0.095, 0.905] |"]
+    assert tables.size_table("ood_range") == ""  # no such file: no table

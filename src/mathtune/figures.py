@@ -22,8 +22,8 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from mathtune import io  # noqa: E402
-from mathtune.tables import (MINED, MODELS, SETS, metric_key, dvc_cmd, experiments, interval, results_table,  # noqa: E402
-                             scores, varying)
+from mathtune.tables import (MINED, MODELS, SETS, dual_arm, metric_key, dvc_cmd, experiments, interval,  # noqa: E402
+                             results_table, scores, varying)
 
 MARK = ("<!-- results:start -->", "<!-- results:end -->")
 
@@ -104,14 +104,9 @@ def puzzles_extrapolation() -> Path:
         ax.set_title("2406.02100 analogue: pass@1 vs number of integers N (train has N <= 4)")), missing)
 
 
-def _arm(p: dict) -> str | None:
-    irsp, ir = p.get("sft.mix.irsp", 0) > 0, p.get("sft.mix.ir", 0) > 0
-    return {(False, False): "SFT alone", (True, False): "+IRSP", (False, True): "+IR", (True, True): "+both"}[(irsp, ir)]
-
-
 def dual_ablation(rows: list[dict]) -> Path:
     rows = varying(rows, "sft.mix.irsp", "sft.mix.ir")
-    data = [{"arm": _arm(r["params"]), "test set": t, "score": v, "run": r["name"],
+    data = [{"arm": dual_arm(r["params"]), "test set": t, "score": v, "run": r["name"],
              **dict(zip(("lo", "hi"), interval(r, "sft", t)))}
             for r in rows if "sft.mix.irsp" in r["params"] for t, v in scores(r, "sft").items() if v is not None]
     df = pd.DataFrame(data, columns=["arm", "test set", "score", "run", "lo", "hi"]).drop_duplicates(["arm", "test set"], keep="first")

@@ -267,6 +267,59 @@ def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
             f"{only_dpo} only DPO, sign test p = {stats.mcnemar(only_sft, only_dpo):.3g}.\n")
 
 
+def dual_arm(p: dict) -> str:
+    """A run's arm of the dual-tuning ablation (2403.18295): which of IRSP and IR its SFT mix holds."""
+    irsp, ir = p.get("sft.mix.irsp", 0) > 0, p.get("sft.mix.ir", 0) > 0
+    return {(False, False): "SFT alone", (True, False): "+IRSP", (False, True): "+IR", (True, True): "+both"}[(irsp, ir)]
+
+
+def sweep_pairs(rows: list[dict], sets=("in_domain", "gsm8k"), models=("sft", "dpo")) -> str:
+    """Markdown: each dual arm against `SFT alone`, and each data-scaling point against the next larger
+    train size, per model on the same items (exact McNemar). Empty where a sweep has fewer than 2 runs."""
+    lines = []
+    arms = {}
+    for r in varying(rows, "sft.mix.irsp", "sft.mix.ir"):
+        arms.setdefault(dual_arm(r["params"]), r)  # the first run of an arm (the workspace before experiments)
+    ref = arms.get("SFT alone")
+    for arm in ("+IRSP", "+IR", "+both"):
+        if ref and arm in arms:
+            r = arms[arm]
+            lines += [_pair_line(f"dual: SFT alone ({ref['name']}) → {arm} ({r['name']}), {m}", t,
+                                 predictions(m, t, ref.get("commit")), predictions(m, t, r.get("commit")))
+                      for t in sets for m in models]
+    sizes = sorted(varying(rows, "puzzles.train_size"), key=lambda r: r["params"].get("puzzles.train_size", 0))
+    for a, b in zip(sizes, sizes[1:]):
+        na, nb = a["params"].get("puzzles.train_size"), b["params"].get("puzzles.train_size")
+        if na != nb:
+            lines += [_pair_line(f"train puzzles {na:,} ({a['name']}) → {nb:,} ({b['name']}), {m}", t,
+                                 predictions(m, t, a.get("commit")), predictions(m, t, b.get("commit")))
+                      for t in sets for m in models]
+    lines = [x for x in lines if x]
+    return "\n".join(PAIRED_HEAD + lines) + "\n" if lines else ""
+
+
+def size_table(test_set: str = "in_domain") -> str:
+    """Markdown: the workspace's pass@1 per number of integers N of a test set (in_domain mixes N = 3 and 4),
+    with Wilson intervals; empty without the test file or predictions (a clone without the DVC cache)."""
+    f = io.path(f"data/puzzles/{test_set}.jsonl")
+    if not f.is_file():
+        return ""
+    size = {r["id"]: len(r["numbers"]) for r in io.read_jsonl(f)}
+    ns = sorted(set(size.values()))
+    lines = ["| model | " + " | ".join(f"N = {n}" for n in ns) + " |", "|---|" + "---|" * len(ns)]
+    for m in MODELS:
+        pred = predictions(m, test_set)
+        if not pred or any(p["id"] not in size for p in pred):
+            continue
+        cells = []
+        for n in ns:
+            bits = [bool(p["correct"]) for p in pred if size[p["id"]] == n]
+            lo, hi = stats.wilson(sum(bits), len(bits))
+            cells.append(f"{sum(bits)}/{len(bits)} = {sum(bits) / len(bits):.3f} [{lo:.3f}, {hi:.3f}]")
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n" if len(lines) > 2 else ""
+
+
 def varying(rows: list[dict], *keys: str) -> list[dict]:
     """The runs whose params differ from the workspace's (rows[0]) only in `keys`: one sweep's points."""
     ws = rows[0]["params"] if rows else {}
@@ -300,12 +353,16 @@ def results_table(rows: list[dict]) -> str:
     p = rows[0]["params"]
     lock = subprocess.run(["git", "status", "--porcelain", "dvc.lock"], cwd=io.root(), capture_output=True,
                           text=True).stdout.strip()
-    pairs, seeds = experiment_pairs(rows), seed_table(rows)
+    pairs, seeds, sweeps, sizes = experiment_pairs(rows), seed_table(rows), sweep_pairs(rows), size_table()
     notes = ["- Cells: score [95 % Wilson interval]. Paired on the same items (workspace; exact McNemar test on "
              "the items where exactly one model is right):", "", paired_table(),
              *(["- Each experiment against the commit it started from, and its own SFT → DPO (same items):", "",
                 pairs] if pairs else []),
              *(["- Seed replicates (runs differing from the workspace only in seeds):", "", seeds] if seeds else []),
+             *(["- Sweeps, paired (the dual arms against SFT alone; each train size against the next larger one):",
+                "", sweeps] if sweeps else []),
+             *(["- In-domain pass@1 by the number of integers N (workspace; the set draws N = 3 and 4 alike):", "",
+                sizes] if sizes else []),
              f"- Protocol v{ws.get('evaluate.env.protocol', '?')}, greedy; GSM8K by "
              f"{ws.get('evaluate.gsm8k/protocol', 'project zero-shot')} (`evaluate.gsm8k_protocol`), lm-eval's `strict` "
              f"(`#### N`) score, on {ws.get('evaluate.base/gsm8k/n', '?')} test items; puzzles = pass@1 of the exact verifier on "
