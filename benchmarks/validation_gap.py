@@ -6,17 +6,20 @@ puzzles (dpo_probe.validation) are drawn after train and skip every train puzzle
 puzzles of three integers over a small space, the three-integer puzzles the train draw missed are the
 rare ones, and a puzzle is rare when few move sequences reach its target: few solutions. This counts
 the solutions exhaustively (ordered step sequences within the bound) and scores the model greedily on
-both sets (the test predictions come from the evaluate stage). Pure Python but for one greedy pass.
+both sets (the test predictions come from the evaluate stage). Then it scores fresh in-domain sets
+drawn as the puzzles stage draws its test set but with other seeds (`--fresh-seeds`), split by whether
+a puzzle is in this train set: what "fresh puzzles" measure depends on that split.
 
-    python benchmarks/validation_gap.py [--model models/mining] [--val 500]
+    python benchmarks/validation_gap.py [--model models/mining] [--val 500] [--fresh-seeds 7 8]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 
 from dpo_probe import greedy, validation
-from mathtune import config, io, puzzles, tables
+from mathtune import config, io, puzzles, stats, tables
 
 BINS = ((1, 2), (3, 6), (7, 20), (21, None))
 
@@ -39,6 +42,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="models/mining", help="a stage's model folder (its test predictions are read)")
     ap.add_argument("--val", type=int, default=500)
+    ap.add_argument("--fresh-seeds", type=int, nargs="*", default=[7, 8], help="puzzles seeds of fresh in-domain sets")
     args = ap.parse_args()
     cfg = config.load("puzzles")
     stage = args.model.rstrip("/").split("/")[-1]
@@ -61,6 +65,33 @@ def main() -> None:
                 cells += [f"{len(sub)}, {med}", f"{k}/{len(sub)} = {k / len(sub):.3f}" if sub else "—"]
             label = "all" if hi is None and lo == 1 else f"{lo}–{hi or 'more'}"
             print(f"| {n} | {label} | " + " | ".join(cells) + " |")
+
+
+    fresh(cfg, str(io.path(args.model)), args.fresh_seeds)
+
+
+def fresh(cfg, model: str, seeds: list[int], size: int = 500) -> None:
+    """Fresh in-domain sets: the puzzles stage's first split with another seed, unique puzzles, scored greedily."""
+    train = {(tuple(r["numbers"]), r["target"]) for r in io.read_jsonl(io.path("data/puzzles/train.jsonl"))}
+    print(f"\n## {model}: fresh in-domain sets (puzzles seed k), split by whether a puzzle is in the train set")
+    print("| seed | N | items | pass@1 | in train: right / items | not in train: right / items |")
+    print("|---|---|---|---|---|---|")
+    split = puzzles.splits(cfg)[0]
+    for seed in seeds:
+        items, seen = [], set()
+        for key, line in puzzles._chunk((split, cfg.ops, cfg.bound, cfg.trace, seed, 0, 2 * size)):
+            if key not in seen and len(items) < size:
+                seen.add(key)
+                items.append(json.loads(line))
+        ok = dict(zip([it["id"] for it in items], greedy(model, items)))
+        for n in sorted({len(it["numbers"]) for it in items}) + [None]:
+            sub = [it for it in items if n is None or len(it["numbers"]) == n]
+            seen_ = [ok[it["id"]] for it in sub if (tuple(it["numbers"]), it["target"]) in train]
+            new = [ok[it["id"]] for it in sub if (tuple(it["numbers"]), it["target"]) not in train]
+            k = sum(ok[it["id"]] for it in sub)
+            lo, hi = stats.wilson(k, len(sub))
+            print(f"| {seed} | {n or 'all'} | {len(sub)} | {k / len(sub):.3f} [{lo:.3f}, {hi:.3f}] | "
+                  f"{sum(seen_)} / {len(seen_)} | {sum(new)} / {len(new)} |")
 
 
 if __name__ == "__main__":
