@@ -56,17 +56,14 @@ def main() -> None:
     print("| N | solutions | test: items, median solutions | test pass@1 | validation: items, median solutions | validation pass@1 |")
     print("|---|---|---|---|---|---|")
     for n in sorted({len(it["numbers"]) for it in test}):
-        for lo, hi in ((1, None),) + BINS:
+        for label, (lo, hi) in [("all", (1, None))] + [(f"{lo}–{hi or 'more'}", (lo, hi)) for lo, hi in BINS]:
             cells = []
             for items in sets.values():
                 sub = [it for it in items if len(it["numbers"]) == n and lo <= sol[it["id"]] <= (hi or 10**9)]
                 k = sum(right[it["id"]] for it in sub)
                 med = statistics.median(sol[it["id"]] for it in sub) if sub else "—"
                 cells += [f"{len(sub)}, {med}", f"{k}/{len(sub)} = {k / len(sub):.3f}" if sub else "—"]
-            label = "all" if hi is None and lo == 1 else f"{lo}–{hi or 'more'}"
             print(f"| {n} | {label} | " + " | ".join(cells) + " |")
-
-
     fresh(cfg, str(io.path(args.model)), args.fresh_seeds)
 
 
@@ -86,11 +83,12 @@ def fresh(cfg, model: str, seeds: list[int], size: int = 500) -> None:
         ok = dict(zip([it["id"] for it in items], greedy(model, items)))
         for n in sorted({len(it["numbers"]) for it in items}) + [None]:
             sub = [it for it in items if n is None or len(it["numbers"]) == n]
-            seen_ = [ok[it["id"]] for it in sub if (tuple(it["numbers"]), it["target"]) in train]
-            new = [ok[it["id"]] for it in sub if (tuple(it["numbers"]), it["target"]) not in train]
-            k = sum(ok[it["id"]] for it in sub)
-            lo, hi = stats.wilson(k, len(sub))
-            print(f"| {seed} | {n or 'all'} | {len(sub)} | {k / len(sub):.3f} [{lo:.3f}, {hi:.3f}] | "
+            trained = [(tuple(it["numbers"]), it["target"]) in train for it in sub]
+            right = [ok[it["id"]] for it in sub]
+            seen_ = [r for r, t in zip(right, trained) if t]
+            new = [r for r, t in zip(right, trained) if not t]
+            lo, hi = stats.wilson(sum(right), len(sub))
+            print(f"| {seed} | {n or 'all'} | {len(sub)} | {sum(right) / len(sub):.3f} [{lo:.3f}, {hi:.3f}] | "
                   f"{sum(seen_)} / {len(seen_)} | {sum(new)} / {len(new)} |")
 
 
