@@ -18,17 +18,9 @@ from mathtune import io, puzzles, tables
 
 def good_first_moves(numbers: list[int], target: int) -> float:
     """Share of legal first moves (ordered pair, operator, exact result) that leave a solvable pool."""
-    good = total = 0
-    for i, a in enumerate(numbers):
-        for j, b in enumerate(numbers):
-            for op in "+-*/" if i != j else "":
-                c = puzzles._apply(a, op, b)
-                if c is None:
-                    continue
-                rest = [x for k, x in enumerate(numbers) if k not in (i, j)] + [c]
-                total += 1
-                good += puzzles._solve(tuple(sorted(rest)), target, "+-*/") is not None
-    return good / total
+    good = [puzzles._solve(tuple(sorted(puzzles.rest(numbers, i, j) + (c,))), target, "+-*/") is not None
+            for i, j, _, c in puzzles.moves(numbers, "+-*/")]
+    return sum(good) / len(good)
 
 
 def main() -> None:

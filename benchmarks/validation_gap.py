@@ -28,14 +28,8 @@ def solutions(pool: list[int], target: int, ops: str, bound: int) -> int:
     """Ordered step sequences that use every number once, stay within the bound and end at the target."""
     if len(pool) == 1:
         return int(pool[0] == target)
-    count = 0
-    for i, a in enumerate(pool):
-        for j, b in enumerate(pool):
-            for op in ops if i != j else "":
-                c = puzzles._apply(a, op, b)
-                if c is not None and abs(c) <= bound:
-                    count += solutions([x for k, x in enumerate(pool) if k not in (i, j)] + [c], target, ops, bound)
-    return count
+    return sum(solutions(list(puzzles.rest(pool, i, j)) + [c], target, ops, bound)
+               for i, j, _, c in puzzles.moves(pool, ops, bound))
 
 
 def main() -> None:

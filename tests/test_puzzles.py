@@ -103,7 +103,7 @@ def test_check_returns_a_reason_for_any_string(text):
 
 def _cfg(**kw):
     base = dict(seed=3, ops="+-*/", train_size=3000, train_n_from=3, train_n_min=3, train_n_max=4, value_min=1,
-                value_max=20, bound=100, trace="state", test_size=50, ood_value_max=60, ood_n=5, workers=1)
+                value_max=20, bound=100, trace="state", test_size=50, ood_value_max=60, ood_n=5, prime=0, workers=1)
     return types.SimpleNamespace(**{**base, **kw})
 
 
@@ -152,6 +152,26 @@ def test_the_test_sets_do_not_depend_on_the_train_size(tmp_path):
     assert (tmp_path / "large/train.jsonl").read_text().splitlines()[:500] == small  # train grows as a prefix
 
 
+def test_priming_appends_ood_kinds_to_train_and_leaves_the_rest_alone(tmp_path):
+    puzzles.synthesize(_cfg(), tmp_path / "plain")
+    metrics = puzzles.synthesize(_cfg(prime=40), tmp_path / "primed")
+    for name in ("in_domain", "ood_range", "ood_components"):
+        assert (tmp_path / "plain" / f"{name}.jsonl").read_bytes() == (tmp_path / "primed" / f"{name}.jsonl").read_bytes()
+    plain = (tmp_path / "plain/train.jsonl").read_text().splitlines()
+    primed = io.read_jsonl(tmp_path / "primed/train.jsonl")
+    assert (tmp_path / "primed/train.jsonl").read_text().splitlines()[:3000] == plain
+    extra = primed[3000:]
+    assert len(extra) == 80 and metrics["prime_range/count"] == 40
+    rng = [r for r in extra if r["id"].startswith("puzzles/prime_range/")]
+    comp = [r for r in extra if r["id"].startswith("puzzles/prime_components/")]
+    assert len(rng) == len(comp) == 40
+    assert all(len(r["numbers"]) in (3, 4) and min(r["numbers"]) >= 21 for r in rng)
+    assert all(len(r["numbers"]) == 5 and max(r["numbers"]) <= 20 for r in comp)
+    keys = lambda rows: {(tuple(r["numbers"]), r["target"]) for r in rows}
+    tests = set().union(*(keys(io.read_jsonl(tmp_path / "primed" / f"{n}.jsonl")) for n in ("ood_range", "ood_components")))
+    assert not keys(extra) & tests and all(puzzles.verify(r["numbers"], r["target"], r["completion"]) for r in extra)
+
+
 def test_bad_params_are_named(tmp_path):
     with pytest.raises(ValueError, match="puzzles.ops"):
         puzzles.synthesize(_cfg(ops="+^"), tmp_path)
@@ -161,3 +181,5 @@ def test_bad_params_are_named(tmp_path):
         puzzles.synthesize(_cfg(trace="tree"), tmp_path)
     with pytest.raises(ValueError, match="puzzles.bound"):
         puzzles.synthesize(_cfg(bound=50), tmp_path)
+    with pytest.raises(ValueError, match="puzzles.prime"):
+        puzzles.synthesize(_cfg(prime=-1), tmp_path)

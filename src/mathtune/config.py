@@ -34,6 +34,7 @@ class Puzzles:
     test_size: int
     ood_value_max: int
     ood_n: int
+    prime: int
     workers: int
 
 

@@ -18,6 +18,8 @@ Run the stage with `dvc repro puzzles`; `synthesize(cfg, out_dir)` writes four s
     in_domain       N in [train_n_min, train_n_max], train's values, disjoint from train
     ood_range       same N, values in [value_max + 1, ood_value_max]
     ood_components  N = ood_n (more integers than train has), train's values
+`puzzles.prime` > 0 appends that many puzzles of each out-of-domain kind to train (priming, drawn
+like ood_range and ood_components, none of their test puzzles): a row of its own, never the default.
 """
 from __future__ import annotations
 
@@ -115,22 +117,30 @@ def solve(numbers, target: int, ops: str = "+-*/") -> str | None:
 def _solve(pool: tuple, target: int, ops: str):
     if len(pool) == 1:
         return () if pool[0] == target else None
-    for i in range(len(pool)):
-        for j in range(len(pool)):
-            if i == j:
-                continue
-            a, b = pool[i], pool[j]
-            rest = pool[:min(i, j)] + pool[min(i, j) + 1:max(i, j)] + pool[max(i, j) + 1:]
-            for op in ops:
-                if op in "+*" and i > j:  # commutative: one order is enough
-                    continue
-                c = _apply(a, op, b)
-                if c is None:
-                    continue
-                sub = _solve(tuple(sorted(rest + (c,))), target, ops)
-                if sub is not None:
-                    return (f"{a}{op}{b}={c}",) + sub
+    for i, j, op, c in moves(pool, ops):
+        if op in "+*" and i > j:  # commutative: one order is enough
+            continue
+        sub = _solve(tuple(sorted(rest(pool, i, j) + (c,))), target, ops)
+        if sub is not None:
+            return (f"{pool[i]}{op}{pool[j]}={c}",) + sub
     return None
+
+
+def moves(pool, ops: str, bound: int | None = None):
+    """Every legal step on a pool of numbers, as (i, j, op, result): ordered pairs of positions i != j,
+    exact results only, within [-bound, bound] when a bound is given; always in this order (the
+    generator draws from it, so the order is part of the data's bytes)."""
+    for i, a in enumerate(pool):
+        for j, b in enumerate(pool):
+            for op in ops if i != j else "":
+                c = _apply(a, op, b)
+                if c is not None and (bound is None or abs(c) <= bound):
+                    yield i, j, op, c
+
+
+def rest(pool, i: int, j: int) -> tuple:
+    """The pool without positions i and j."""
+    return tuple(x for k, x in enumerate(pool) if k not in (i, j))
 
 
 @dataclass(frozen=True)
@@ -168,17 +178,12 @@ def generate(rng: random.Random, split: Split, ops: str, bound: int = 10**9,
         pool = [rng.randint(split.lo, split.hi) for _ in range(n)]
         numbers, steps = sorted(pool), []
         while len(pool) > 1:
-            moves = [(i, j, op) for i in range(len(pool)) for j in range(len(pool)) if i != j for op in ops
-                     if (c := _apply(pool[i], op, pool[j])) is not None and abs(c) <= bound]
-            if not moves:
+            legal = list(moves(pool, ops, bound))
+            if not legal:
                 break
-            i, j, op = rng.choice(moves)
-            a, b = pool[i], pool[j]
-            c = _apply(a, op, b)
-            for k in sorted((i, j), reverse=True):
-                pool.pop(k)
-            pool.append(c)
-            steps.append((a, op, b, c))
+            i, j, op, c = rng.choice(legal)
+            steps.append((pool[i], op, pool[j], c))
+            pool = list(rest(pool, i, j)) + [c]
         if len(pool) == 1:
             return numbers, pool[0], render(steps, numbers, trace)
 
@@ -215,40 +220,42 @@ def splits(cfg) -> list[Split]:
         Split("ood_range", cfg.test_size, cfg.train_n_min, cfg.train_n_max, cfg.value_max + 1, cfg.ood_value_max),
         Split("ood_components", cfg.test_size, cfg.ood_n, cfg.ood_n, cfg.value_min, cfg.value_max),
         Split("train", cfg.train_size, cfg.train_n_from, cfg.train_n_max, cfg.value_min, cfg.value_max),
-    ]
+    ] + ([  # priming: after train, so train's own items are the same bytes with or without it
+        Split("prime_range", cfg.prime, cfg.train_n_min, cfg.train_n_max, cfg.value_max + 1, cfg.ood_value_max),
+        Split("prime_components", cfg.prime, cfg.ood_n, cfg.ood_n, cfg.value_min, cfg.value_max),
+    ] if cfg.prime else [])
 
 
-def _write_split(split: Split, cfg, seen: set, pool, target: Path, chunk: int) -> int:
-    """Stream puzzles of `split` (in index order) into `target`, none of them in `seen`; returns items drawn.
+def _write_split(split: Split, cfg, seen: set, pool, f, chunk: int) -> int:
+    """Stream puzzles of `split` (in index order) into file `f`, none of them in `seen`; returns items drawn.
 
-    A test split's puzzles are unique and join `seen`. The train split skips every test puzzle but
+    A test (or priming) split's puzzles are unique and join `seen`. The train split skips every test puzzle but
     keeps its own repeats, as fresh sampling would: forcing train to be unique would skew it to
     N = 4, because 3-integer puzzles over 1-20 are few (a unique 100k train set was 77 % N = 4).
     """
     unique = split.name != "train"
     written, next_idx, drawn = 0, 0, 0
     bar = tqdm(total=split.size, desc=f"puzzles/{split.name}", unit="pz", mininterval=2, disable=split.size < 10_000)
-    with io.atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as f:
-        while written < split.size:
-            want = int((split.size - written) * 1.05) + chunk  # duplicates are rare: one round usually does
-            jobs = [(split, cfg.ops, cfg.bound, cfg.trace, cfg.seed, s, min(s + chunk, next_idx + want))
-                    for s in range(next_idx, next_idx + want, chunk)]
-            next_idx += want
-            results = pool.imap(_chunk, jobs) if pool else map(_chunk, jobs)
-            for items in results:
-                for key, line in items:
-                    if written >= split.size:
-                        break
-                    drawn += 1
-                    if key not in seen:
-                        if unique:
-                            seen.add(key)
-                        f.write(line + "\n")
-                        written += 1
-                        bar.update(1)
-            if next_idx > 50 * split.size + 10_000:
-                raise ValueError(f"puzzles.{split.name}: cannot find {split.size} distinct puzzles in this "
-                                 f"range; lower the size or widen the value/N range")
+    while written < split.size:
+        want = int((split.size - written) * 1.05) + chunk  # duplicates are rare: one round usually does
+        jobs = [(split, cfg.ops, cfg.bound, cfg.trace, cfg.seed, s, min(s + chunk, next_idx + want))
+                for s in range(next_idx, next_idx + want, chunk)]
+        next_idx += want
+        results = pool.imap(_chunk, jobs) if pool else map(_chunk, jobs)
+        for items in results:
+            for key, line in items:
+                if written >= split.size:
+                    break
+                drawn += 1
+                if key not in seen:
+                    if unique:
+                        seen.add(key)
+                    f.write(line + "\n")
+                    written += 1
+                    bar.update(1)
+        if next_idx > 50 * split.size + 10_000:
+            raise ValueError(f"puzzles.{split.name}: cannot find {split.size} distinct puzzles in this "
+                             f"range; lower the size or widen the value/N range")
     bar.close()
     return drawn
 
@@ -265,18 +272,25 @@ def synthesize(cfg, out_dir: str | Path) -> dict:
         raise ValueError("params puzzles.bound: must be >= every value a puzzle draws (ood_value_max)")
     if cfg.ood_n <= cfg.train_n_max:
         raise ValueError("params puzzles.ood_n: must exceed puzzles.train_n_max (more integers than train)")
+    if cfg.prime < 0:
+        raise ValueError(f"params puzzles.prime: expected >= 0 puzzles per out-of-domain kind, got {cfg.prime}")
     out_dir = Path(out_dir)
     seen: set = set()
     metrics, start = {}, time.perf_counter()
     chunk = 2_000
     pool = mp.get_context("fork").Pool(cfg.workers) if cfg.workers > 1 else None
     try:
+        files: dict[str, list[Split]] = {}  # the priming splits go into train.jsonl, after train's own items
         for split in splits(cfg):
-            if split.size <= 0:
-                raise ValueError(f"params puzzles: split {split.name} would be empty (size {split.size})")
-            attempts = _write_split(split, cfg, seen, pool, out_dir / f"{split.name}.jsonl", chunk)
-            metrics[f"{split.name}/count"] = split.size
-            metrics[f"{split.name}/skipped"] = attempts - split.size  # repeats (tests) or test puzzles (train)
+            files.setdefault("train" if split.name.startswith("prime") else split.name, []).append(split)
+        for name, parts in files.items():
+            with io.atomic_path(out_dir / f"{name}.jsonl") as tmp, open(tmp, "w", encoding="utf-8") as f:
+                for split in parts:
+                    if split.size <= 0:
+                        raise ValueError(f"params puzzles: split {split.name} would be empty (size {split.size})")
+                    attempts = _write_split(split, cfg, seen, pool, f, chunk)
+                    metrics[f"{split.name}/count"] = split.size
+                    metrics[f"{split.name}/skipped"] = attempts - split.size  # repeats (tests) or test puzzles (train)
     finally:
         if pool:
             pool.close()
