@@ -20,6 +20,19 @@ def test_a_sweep_keeps_only_runs_that_differ_in_its_own_params():
     assert tables.dual_arm(rows[2]["params"]) == "SFT alone" and tables.dual_arm(rows[0]["params"]) == "+both"
 
 
+def test_a_sweep_on_an_earlier_default_stays_one_sweep_after_the_default_moves_on():
+    old = {"puzzles.trace": "steps"}
+    rows = [_row("workspace", **{"puzzles.trace": "state", "puzzles.prime": 0}),
+            _row("10k", **old, **{"puzzles.train_size": 10000}), _row("30k", **old, **{"puzzles.train_size": 30000}),
+            _row("primed", **old, **{"puzzles.prime": 2000}),
+            _row("commit 850c619", **old, **{"puzzles.prime": 0}),  # the old default, once the new param existed
+            _row("commit e0f4b95", **old)]  # the old default before it: no such param, i.e. off
+    assert [r["name"] for r in tables.varying(rows, "puzzles.train_size")] == ["10k", "30k", "commit 850c619",
+                                                                               "commit e0f4b95"]
+    assert [r["name"] for r in tables.varying(rows, "puzzles.prime")] == ["primed", "commit 850c619", "commit e0f4b95"]
+    assert [r["name"] for r in tables.varying(rows, "puzzles.trace")] == ["workspace", "commit 850c619", "commit e0f4b95"]
+
+
 def test_a_cell_prints_the_interval_of_the_counted_items_not_the_rounded_stored_bounds():
     key = "evaluate.dpo/puzzles/in_domain/pass@1"
     row = {"metrics": {key: 0.092, "evaluate.dpo/puzzles/in_domain/n": 500,

@@ -71,6 +71,7 @@ def experiments() -> list[dict]:
             rows.append({"name": name, "rev": rev.get("rev", "")[:10], "params": params, "metrics": metrics,
                          "commit": rev.get("rev"), "baseline": baseline})
 
+    baselines = []
     for run in runs:
         if run.get("rev") == "workspace":
             add(run, "workspace")
@@ -80,6 +81,10 @@ def experiments() -> list[dict]:
                 continue
             # an experiment is compared with the commit it started from (its baseline), not with HEAD
             add(exp["revs"][0], exp.get("name") or exp["revs"][0].get("rev", "")[:10], baseline=run.get("rev"))
+            if run.get("rev") != "workspace" and run not in baselines:
+                baselines.append(run)
+    for run in baselines:  # a default the experiments started from: a sweep's point once the default moved on
+        add(run, f"commit {run.get('rev', '')[:7]}")
     live = {r["name"] for r in rows}
     for r in rows:
         if r.get("baseline"):
@@ -243,7 +248,7 @@ def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
     runs = varying(rows, *seed_keys)
     if len(runs) < 2:
         return ""
-    runs = runs[:1] + sorted(runs[1:], key=lambda r: r["name"])  # the workspace, then the replicates by name
+    runs.sort(key=lambda r: (any(r["params"].get(k) for k in seed_keys), r["name"]))  # all seeds 0 first
     names = [r["name"] for r in runs]
     lines = [f"| model | test set | {' | '.join(names)} | mean | sd | range |",
              "|---|---|" + "---|" * len(names) + "---|---|---|"]
@@ -321,10 +326,17 @@ def size_table(test_set: str = "in_domain") -> str:
 
 
 def varying(rows: list[dict], *keys: str) -> list[dict]:
-    """The runs whose params differ from the workspace's (rows[0]) only in `keys`: one sweep's points."""
-    ws = rows[0]["params"] if rows else {}
-    return [r for r in rows if all(r["params"].get(k) == v for k, v in ws.items() if k not in keys)
-            and all(k in ws or k in keys for k in r["params"])]
+    """One sweep's points: the runs whose params differ only in `keys` from an anchor run, in row order.
+
+    The anchor is the run with the most such partners (rows[0], the workspace, on a tie), so a sweep run
+    on an earlier default stays one sweep after the default moved on. A param that one run lacks and the
+    other has off (0, false, empty) counts as equal: it was added later, with that value as its default.
+    """
+    def same(p: dict, q: dict) -> bool:
+        return all(p.get(k) == q.get(k) or (k not in p and not q[k]) or (k not in q and not p[k])
+                   for k in set(p) | set(q) if k not in keys)
+    groups = [[r for r in rows if same(a["params"], r["params"])] for a in rows]
+    return max(groups, key=len) if groups else []
 
 
 def results_table(rows: list[dict]) -> str:
