@@ -387,9 +387,9 @@ def results_table(rows: list[dict]) -> str:
              f"- Machine: {ws.get('evaluate.env.device', '?')}; torch {ws.get('evaluate.env.torch', '?')}, "
              f"transformers {ws.get('evaluate.env.transformers', '?')}, trl {ws.get('evaluate.env.trl', '?')}.",
              f"- Commit: {commit} (dvc.lock last committed in {lock_rev or '?'}); dvc.lock "
-             f"{'modified since the commit' if lock else 'as committed'}. `workspace` = the current dvc.lock; other "
-             f"rows are DVC experiments on it (`dvc exp show`, or their record under {RECORDS}/), their rev the "
-             f"experiment's commit."]
+             f"{'modified since the commit' if lock else 'as committed'}. `workspace` = the current dvc.lock; `commit <rev>` "
+             f"rows = an earlier default that experiments started from; other rows are DVC experiments on one of "
+             f"these (`dvc exp show`, or their record under {RECORDS}/), their rev the experiment's commit."]
     archive = io.path(f"{RECORDS}/archive.md")
     if archive.is_file():
         notes += ["", archive.read_text().rstrip("\n")]
