@@ -5,31 +5,49 @@ about 10 minutes on 2 cores. Prints markdown rows and writes the per-item bits t
 
     python benchmarks/heldout_pair.py models/sft <other model folder> OUT
 """
-import json, sys
-sys.path.insert(0, "benchmarks")  # run from the repo root, as every benchmark
+from __future__ import annotations
+
+import argparse
+import json
+
 from dpo_probe import greedy, validation
-from mathtune import config, io, puzzles, stats
-cfg = config.load("puzzles")
-train = {(tuple(r["numbers"]), r["target"]) for r in io.read_jsonl(io.path("data/puzzles/train.jsonl"))}
-sets = {"validation": validation(500)}
-split = puzzles.splits(cfg)[0]
-for seed in (7, 8):
-    items, seen = [], set()
-    for key, line in puzzles._chunk((split, cfg.ops, cfg.bound, cfg.trace, seed, 0, 1000)):
-        if key not in seen and len(items) < 500:
-            seen.add(key); items.append(json.loads(line))
-    sets[f"fresh{seed}"] = items
-models = dict(a=sys.argv[1], b=sys.argv[2])
-res = {}
-for name, items in sets.items():
-    ra = greedy(models["a"], items); rb = greedy(models["b"], items)
-    res[name] = (ra, rb)
-    def line(label, idx):
-        x = [ra[i] for i in idx]; y = [rb[i] for i in idx]; p = stats.paired(x, y)
-        print(f"| {name} | {label} | {len(idx)} | {sum(x)} | {sum(y)} | {p['a']:.3f} [{p['a_ci'][0]:.3f}, {p['a_ci'][1]:.3f}] | {p['b']:.3f} [{p['b_ci'][0]:.3f}, {p['b_ci'][1]:.3f}] | {p['only_a']} / {p['only_b']} | {p['p']:.2g} |", flush=True)
-    line("all", range(len(items)))
-    for n in (3, 4):
-        line(f"N={n}", [i for i, it in enumerate(items) if len(it["numbers"]) == n])
-    if name != "validation":
-        line("not in train", [i for i, it in enumerate(items) if (tuple(it["numbers"]), it["target"]) not in train])
-json.dump({k: [list(map(bool, v[0])), list(map(bool, v[1]))] for k, v in res.items()}, open(sys.argv[3], "w"))
+from validation_gap import fresh_items, train_keys
+from mathtune import config, stats
+
+
+def row(name: str, label: str, a: list[bool], b: list[bool]) -> str:
+    p = stats.paired(a, b)
+    return (f"| {name} | {label} | {len(a)} | {sum(a)} | {sum(b)} | {p['a']:.3f} [{p['a_ci'][0]:.3f}, {p['a_ci'][1]:.3f}] | "
+            f"{p['b']:.3f} [{p['b_ci'][0]:.3f}, {p['b_ci'][1]:.3f}] | {p['only_a']} / {p['only_b']} | {p['p']:.2g} |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("model_a")
+    ap.add_argument("model_b")
+    ap.add_argument("out", help="JSON file for the per-item bits")
+    args = ap.parse_args()
+    cfg = config.load("puzzles")
+    train = train_keys()
+    sets = {"validation": validation(500), "fresh7": fresh_items(cfg, 7), "fresh8": fresh_items(cfg, 8)}
+    print("| set | subset | items | A right | B right | A | B | only A / only B | p |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    res = {}
+    for name, items in sets.items():
+        ra, rb = greedy(args.model_a, items), greedy(args.model_b, items)
+        res[name] = [list(map(bool, ra)), list(map(bool, rb))]
+        subsets = {"all": items, "N=3": [], "N=4": []}
+        for it in items:
+            subsets.setdefault(f"N={len(it['numbers'])}", []).append(it)
+        if name != "validation":
+            subsets["not in train"] = [it for it in items if (tuple(it["numbers"]), it["target"]) not in train]
+        index = {id(it): i for i, it in enumerate(items)}
+        for label, sub in subsets.items():
+            idx = [index[id(it)] for it in sub]
+            print(row(name, label, [ra[i] for i in idx], [rb[i] for i in idx]), flush=True)
+    with open(args.out, "w") as f:
+        json.dump(res, f)
+
+
+if __name__ == "__main__":
+    main()

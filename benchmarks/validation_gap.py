@@ -61,19 +61,29 @@ def main() -> None:
     fresh(cfg, str(io.path(args.model)), args.fresh_seeds)
 
 
+def train_keys() -> set:
+    """(sorted integers, target) of every puzzle in the train set."""
+    return {(tuple(r["numbers"]), r["target"]) for r in io.read_jsonl(io.path("data/puzzles/train.jsonl"))}
+
+
+def fresh_items(cfg, seed: int, size: int = 500) -> list[dict]:
+    """The puzzles stage's in-domain split drawn with puzzles seed `seed`: its first `size` unique puzzles."""
+    items, seen = [], set()
+    for key, line in puzzles._chunk((puzzles.splits(cfg)[0], cfg.ops, cfg.bound, cfg.trace, seed, 0, 2 * size)):
+        if key not in seen and len(items) < size:
+            seen.add(key)
+            items.append(json.loads(line))
+    return items
+
+
 def fresh(cfg, model: str, seeds: list[int], size: int = 500) -> None:
     """Fresh in-domain sets: the puzzles stage's first split with another seed, unique puzzles, scored greedily."""
-    train = {(tuple(r["numbers"]), r["target"]) for r in io.read_jsonl(io.path("data/puzzles/train.jsonl"))}
+    train = train_keys()
     print(f"\n## {model}: fresh in-domain sets (puzzles seed k), split by whether a puzzle is in the train set")
     print("| seed | N | items | pass@1 | in train: right / items | not in train: right / items |")
     print("|---|---|---|---|---|---|")
-    split = puzzles.splits(cfg)[0]
     for seed in seeds:
-        items, seen = [], set()
-        for key, line in puzzles._chunk((split, cfg.ops, cfg.bound, cfg.trace, seed, 0, 2 * size)):
-            if key not in seen and len(items) < size:
-                seen.add(key)
-                items.append(json.loads(line))
+        items = fresh_items(cfg, seed, size)
         ok = dict(zip([it["id"] for it in items], greedy(model, items)))
         for n in sorted({len(it["numbers"]) for it in items}) + [None]:
             sub = [it for it in items if n is None or len(it["numbers"]) == n]

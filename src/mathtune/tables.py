@@ -71,7 +71,7 @@ def experiments() -> list[dict]:
             rows.append({"name": name, "rev": rev.get("rev", "")[:10], "params": params, "metrics": metrics,
                          "commit": rev.get("rev"), "baseline": baseline})
 
-    baselines = []
+    baselines = {}  # rev -> the commit entry experiments started from
     for run in runs:
         if run.get("rev") == "workspace":
             add(run, "workspace")
@@ -81,9 +81,9 @@ def experiments() -> list[dict]:
                 continue
             # an experiment is compared with the commit it started from (its baseline), not with HEAD
             add(exp["revs"][0], exp.get("name") or exp["revs"][0].get("rev", "")[:10], baseline=run.get("rev"))
-            if run.get("rev") != "workspace" and run not in baselines:
-                baselines.append(run)
-    for run in baselines:  # a default the experiments started from: a sweep's point once the default moved on
+            if run.get("rev") != "workspace":
+                baselines.setdefault(run.get("rev"), run)
+    for run in baselines.values():  # a default the experiments started from: a sweep's point once the default moved on
         add(run, f"commit {run.get('rev', '')[:7]}")
     live = {r["name"] for r in rows}
     for r in rows:
