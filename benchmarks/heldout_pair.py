@@ -36,14 +36,12 @@ def main() -> None:
     for name, items in sets.items():
         ra, rb = greedy(args.model_a, items), greedy(args.model_b, items)
         res[name] = [list(map(bool, ra)), list(map(bool, rb))]
-        subsets = {"all": items, "N=3": [], "N=4": []}
-        for it in items:
-            subsets.setdefault(f"N={len(it['numbers'])}", []).append(it)
+        subsets = {"all": range(len(items)), "N=3": [], "N=4": []}  # item indices
+        for i, it in enumerate(items):
+            subsets.setdefault(f"N={len(it['numbers'])}", []).append(i)
         if name != "validation":
-            subsets["not in train"] = [it for it in items if (tuple(it["numbers"]), it["target"]) not in train]
-        index = {id(it): i for i, it in enumerate(items)}
-        for label, sub in subsets.items():
-            idx = [index[id(it)] for it in sub]
+            subsets["not in train"] = [i for i, it in enumerate(items) if (tuple(it["numbers"]), it["target"]) not in train]
+        for label, idx in subsets.items():
             print(row(name, label, [ra[i] for i in idx], [rb[i] for i in idx]), flush=True)
     with open(args.out, "w") as f:
         json.dump(res, f)
