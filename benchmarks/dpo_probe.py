@@ -11,10 +11,15 @@ pass@1 with 95 % Wilson intervals and the exact McNemar p-value (stats.paired). 
 Nothing under data/ or models/ is touched. The README's "DPO settings" table is this script's output.
 
     python benchmarks/dpo_probe.py --val 500 "" "learning_rate=1e-5" "questions_puzzles=1024 max_steps=128"
+    python benchmarks/dpo_probe.py --fresh "learning_rate=1e-5"   # DPO questions: fresh puzzles, not train ones
+
+The sample cache is keyed by the sampling params and a hash of the start policy's weights (session 17: a
+cache drawn by an older policy was silently reused before).
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import tempfile
 import time
@@ -28,17 +33,24 @@ from mathtune import checker, config, dpo, generation, gsm8k, io, models, protoc
 SAMPLING = ("seed", "questions_gsm8k", "questions_puzzles", "k", "temperature", "top_p", "batch_size")
 
 
-def validation(size: int) -> list[dict]:
+def validation(size: int, taken: set | None = None) -> list[dict]:
     """`size` fresh in-domain puzzles (the puzzles stage's generator and params, split name "validation"),
     none of them a train or test puzzle: the same items for every variant and every run.
 
     N is stratified as the test set draws it (uniform over train_n_min..train_n_max): most 3-integer
     puzzles are already in the 100k train set, so skipping those alone left 81 of 500 with N = 3.
+    `taken` (default: train and test keys) grows by the items drawn.
     """
+    if taken is None:
+        taken = puzzles.test_keys() | {(tuple(r["numbers"]), r["target"])
+                                       for r in io.read_jsonl(io.path("data/puzzles/train.jsonl"))}
+    return fresh("validation", size, taken)
+
+
+def fresh(name: str, size: int, taken: set) -> list[dict]:
+    """`size` puzzles of split `name` from the stage's generator, N stratified, none in `taken` (which grows)."""
     cfg = config.load("puzzles")
-    split = puzzles.Split("validation", size, cfg.train_n_min, cfg.train_n_max, cfg.value_min, cfg.value_max)
-    taken = puzzles.test_keys() | {(tuple(r["numbers"]), r["target"])
-                                   for r in io.read_jsonl(io.path("data/puzzles/train.jsonl"))}
+    split = puzzles.Split(name, size, cfg.train_n_min, cfg.train_n_max, cfg.value_min, cfg.value_max)
     sizes = range(cfg.train_n_min, cfg.train_n_max + 1)
     quota = {n: size // len(sizes) + (i < size % len(sizes)) for i, n in enumerate(sizes)}
     out, start = [], 0
@@ -50,6 +62,14 @@ def validation(size: int) -> list[dict]:
                 out.append(json.loads(line))
         start += size
     return out
+
+
+def fingerprint(folder: str) -> str:
+    """A short hash of a model folder's weights: cached samples belong to the policy that drew them."""
+    h = hashlib.sha256()
+    for f in sorted(Path(folder).glob("*.safetensors")):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def greedy(folder: str, items: list[dict]) -> list[bool]:
@@ -67,6 +87,8 @@ def main() -> None:
     ap.add_argument("variants", nargs="+", help='dpo overrides per variant, e.g. "" or "beta=0.5 learning_rate=1e-5"')
     ap.add_argument("--val", type=int, default=500, help="fresh held-out puzzles to score (same items every run)")
     ap.add_argument("--out", default=None, help="scratch folder (default: a temp folder)")
+    ap.add_argument("--fresh", action="store_true",
+                    help="DPO questions: fresh puzzles (no train, test or validation puzzle) instead of train questions")
     ap.add_argument("--start", default="models/mining", help="the policy DPO starts from (the dpo stage: models/mining)")
     args = ap.parse_args()
     work = Path(args.out or tempfile.mkdtemp(prefix="dpo-probe-"))
@@ -74,7 +96,8 @@ def main() -> None:
     runs = [typed(base, v.split()) for v in args.variants]
     gsm8k_items = gsm8k.load(io.path("data/gsm8k/train.jsonl"))
     puzzle_items = io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target"))
-    val = validation(args.val)
+    taken = puzzles.test_keys() | {(tuple(r["numbers"]), r["target"]) for r in puzzle_items}
+    val = validation(args.val, taken)
     print(json.dumps({"validation": len(val), "first": val[0]["prompt"]}), flush=True)
     start_policy = str(io.path(args.start))
     ok_sft = greedy(start_policy, val)
@@ -83,8 +106,10 @@ def main() -> None:
     for name, run in zip(args.variants, runs):
         key = tuple(getattr(run, k) for k in SAMPLING)
         start = time.perf_counter()
-        items = dpo.questions(run, gsm8k_items, puzzle_items)
-        cached = work / ("samples-" + "-".join(map(str, key)) + ".json")  # variants differing in training share it
+        items = dpo.questions(run, gsm8k_items, fresh("dpo", run.questions_puzzles, set(taken)) if args.fresh
+                              else puzzle_items)
+        # variants differing only in training share it; the start policy's weights are part of the key
+        cached = work / ("samples-" + "-".join(map(str, key + (fingerprint(start_policy),) + (("fresh",) if args.fresh else ()))) + ".json")
         if not cached.is_file():
             policy = models.load_model(models.LOCAL, adapter=start_policy)
             if hasattr(policy, "merge_and_unload"):
