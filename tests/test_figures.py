@@ -136,10 +136,12 @@ def test_a_failed_experiment_is_not_a_result(monkeypatch):
 def test_dual_arms_pair_with_sft_alone_and_train_sizes_with_the_next_larger(monkeypatch):
     rows = [_row("workspace"), _row("none", **{"sft.mix.irsp": 0, "sft.mix.ir": 0}),
             _row("irsp", **{"sft.mix.ir": 0}), _row("10k", **{"puzzles.train_size": 10000}),
-            _row("old-none", **{"sft.mix.irsp": 0, "sft.mix.ir": 0, "sft.max_steps": 9})]  # another default: out
-    for r in rows:
+            _row("old-none", **{"sft.mix.irsp": 0, "sft.mix.ir": 0, "sft.max_steps": 9}),  # arms on another default:
+            _row("old-both", **{"sft.max_steps": 9}), _row("old-10k", **{"puzzles.train_size": 10000, "sft.max_steps": 9})]
+    for r in rows:  # ... their own dual sweep, never paired with this default's runs
         r["commit"] = r["name"]
-    bits = {"workspace": "1111000000", "none": "1000000000", "irsp": "1100000000", "10k": "0000000000"}
+    bits = {"workspace": "1111000000", "none": "1000000000", "irsp": "1100000000", "10k": "0000000000",
+            "old-none": "0000000000", "old-both": "0100000000", "old-10k": "1111111111"}
     monkeypatch.setattr(tables, "predictions",
                         lambda m, t, rev=None: _preds(bits[rev]) if t == "in_domain" and m == "sft" else None)
     lines = tables.sweep_pairs(rows).splitlines()
@@ -147,6 +149,8 @@ def test_dual_arms_pair_with_sft_alone_and_train_sizes_with_the_next_larger(monk
         "| dual: SFT alone (none) → +IRSP (irsp), sft | in_domain | 10 | 0.100 [0.018, 0.404] | 0.200 [0.057, 0.510] | 0 | 1 | 1 |",
         "| dual: SFT alone (none) → +both (workspace), sft | in_domain | 10 | 0.100 [0.018, 0.404] | "
         "0.400 [0.168, 0.687] | 0 | 3 | 0.25 |",
+        "| dual: SFT alone (old-none) → +both (old-both), sft | in_domain | 10 | 0.000 [0.000, 0.278] | "
+        "0.100 [0.018, 0.404] | 0 | 1 | 1 |",
         "| train puzzles 10,000 (10k) → 100,000 (workspace), sft | in_domain | 10 | 0.000 [0.000, 0.278] | "
         "0.400 [0.168, 0.687] | 0 | 4 | 0.125 |"]
     assert tables.sweep_pairs(rows[:1]) == ""  # no sweep: no table

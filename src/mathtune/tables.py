@@ -279,19 +279,21 @@ def dual_arm(p: dict) -> str:
 
 
 def sweep_pairs(rows: list[dict], sets=("in_domain", "gsm8k"), models=("sft", "dpo")) -> str:
-    """Markdown: each dual arm against `SFT alone`, and each data-scaling point against the next larger
-    train size, per model on the same items (exact McNemar). Empty where a sweep has fewer than 2 runs."""
+    """Markdown: each dual arm against `SFT alone` (for every default the arms were run on), and each
+    data-scaling point against the next larger train size, per model on the same items (exact McNemar).
+    Empty where a sweep has fewer than 2 runs."""
     lines = []
-    arms = {}
-    for r in varying(rows, "sft.mix.irsp", "sft.mix.ir"):
-        arms.setdefault(dual_arm(r["params"]), r)  # the first run of an arm (the workspace before experiments)
-    ref = arms.get("SFT alone")
-    for arm in ("+IRSP", "+IR", "+both"):
-        if ref and arm in arms:
-            r = arms[arm]
-            lines += [_pair_line(f"dual: SFT alone ({ref['name']}) → {arm} ({r['name']}), {m}", t,
-                                 predictions(m, t, ref.get("commit")), predictions(m, t, r.get("commit")))
-                      for t in sets for m in models]
+    for group in sweeps(rows, "sft.mix.irsp", "sft.mix.ir"):  # one per default the arms were run on
+        arms = {}
+        for r in group:
+            arms.setdefault(dual_arm(r["params"]), r)  # the first run of an arm (the workspace before experiments)
+        ref = arms.get("SFT alone")
+        for arm in ("+IRSP", "+IR", "+both"):
+            if ref and arm in arms:
+                r = arms[arm]
+                lines += [_pair_line(f"dual: SFT alone ({ref['name']}) → {arm} ({r['name']}), {m}", t,
+                                     predictions(m, t, ref.get("commit")), predictions(m, t, r.get("commit")))
+                          for t in sets for m in models]
     sizes = sorted(varying(rows, "puzzles.train_size"), key=lambda r: r["params"].get("puzzles.train_size", 0))
     for a, b in zip(sizes, sizes[1:]):
         na, nb = a["params"].get("puzzles.train_size"), b["params"].get("puzzles.train_size")
@@ -332,11 +334,23 @@ def varying(rows: list[dict], *keys: str) -> list[dict]:
     on an earlier default stays one sweep after the default moved on. A param that one run lacks and the
     other has off (0, false, empty) counts as equal: it was added later, with that value as its default.
     """
+    found = sweeps(rows, *keys)
+    return found[0] if found else []
+
+
+def sweeps(rows: list[dict], *keys: str) -> list[list[dict]]:
+    """Every sweep of `keys`: per anchor run, the runs differing from it only in `keys` (in row order);
+    largest first (on a tie, the earlier anchor), a group inside a bigger one left out. A sweep re-run on a
+    new default is then a second group beside the old default's."""
     def same(p: dict, q: dict) -> bool:
         return all(p.get(k) == q.get(k) or (k not in p and not q[k]) or (k not in q and not p[k])
                    for k in set(p) | set(q) if k not in keys)
-    groups = [[r for r in rows if same(a["params"], r["params"])] for a in rows]
-    return max(groups, key=len) if groups else []
+    groups = sorted(([r for r in rows if same(a["params"], r["params"])] for a in rows), key=len, reverse=True)
+    out: list[list[dict]] = []
+    for g in groups:  # sorted() is stable, also reversed: ties keep row order
+        if not any(all(any(r is x for x in kept) for r in g) for kept in out):
+            out.append(g)
+    return out
 
 
 def results_table(rows: list[dict]) -> str:
