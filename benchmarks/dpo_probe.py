@@ -88,7 +88,7 @@ def main() -> None:
     ap.add_argument("--val", type=int, default=500, help="fresh held-out puzzles to score (same items every run)")
     ap.add_argument("--out", default=None, help="scratch folder (default: a temp folder)")
     ap.add_argument("--fresh", action="store_true",
-                    help="DPO questions: fresh puzzles (no train, test or validation puzzle) instead of train questions")
+                    help="DPO questions: fresh puzzles (no train, test or validation puzzle), not train questions")
     ap.add_argument("--start", default="models/mining", help="the policy DPO starts from (the dpo stage: models/mining)")
     args = ap.parse_args()
     work = Path(args.out or tempfile.mkdtemp(prefix="dpo-probe-"))
@@ -103,13 +103,14 @@ def main() -> None:
     ok_sft = greedy(start_policy, val)
     tok = models.load_tokenizer(models.LOCAL)
     results = {"sft": ok_sft}
+    # variants differing only in training share a sample cache; the start policy's weights are part of its key
+    policy_key = (fingerprint(start_policy),) + (("fresh",) if args.fresh else ())
     for name, run in zip(args.variants, runs):
         key = tuple(getattr(run, k) for k in SAMPLING)
         start = time.perf_counter()
         items = dpo.questions(run, gsm8k_items, fresh("dpo", run.questions_puzzles, set(taken)) if args.fresh
                               else puzzle_items)
-        # variants differing only in training share it; the start policy's weights are part of the key
-        cached = work / ("samples-" + "-".join(map(str, key + (fingerprint(start_policy),) + (("fresh",) if args.fresh else ()))) + ".json")
+        cached = work / ("samples-" + "-".join(map(str, key + policy_key)) + ".json")
         if not cached.is_file():
             policy = models.load_model(models.LOCAL, adapter=start_policy)
             if hasattr(policy, "merge_and_unload"):

@@ -137,7 +137,8 @@ def test_dual_arms_pair_with_sft_alone_and_train_sizes_with_the_next_larger(monk
     rows = [_row("workspace"), _row("none", **{"sft.mix.irsp": 0, "sft.mix.ir": 0}),
             _row("irsp", **{"sft.mix.ir": 0}), _row("10k", **{"puzzles.train_size": 10000}),
             _row("old-none", **{"sft.mix.irsp": 0, "sft.mix.ir": 0, "sft.max_steps": 9}),  # arms on another default:
-            _row("old-both", **{"sft.max_steps": 9}), _row("old-10k", **{"puzzles.train_size": 10000, "sft.max_steps": 9})]
+            _row("old-both", **{"sft.max_steps": 9}),
+            _row("old-10k", **{"puzzles.train_size": 10000, "sft.max_steps": 9})]
     for r in rows:  # ... their own dual sweep, never paired with this default's runs
         r["commit"] = r["name"]
     bits = {"workspace": "1111000000", "none": "1000000000", "irsp": "1100000000", "10k": "0000000000",
