@@ -167,3 +167,20 @@ def test_the_size_table_splits_a_test_set_by_its_number_of_integers(tmp_path, mo
         "| model | N = 3 | N = 4 |", "|---|---|---|",
         "| sft | 2/3 = 0.667 [0.208, 0.939] | 1/2 = 0.500 [0.095, 0.905] |"]
     assert tables.size_table("ood_range") == ""  # no such file: no table
+
+
+def test_the_dual_figure_draws_the_workspace_arms_when_it_has_them(monkeypatch):
+    old = {"puzzles.trace": "steps"}
+    rows = [_row("workspace"), _row("none", **{"sft.mix.irsp": 0, "sft.mix.ir": 0}),
+            _row("old", **old), _row("old-none", **old, **{"sft.mix.irsp": 0, "sft.mix.ir": 0}),
+            _row("old-irsp", **old, **{"sft.mix.ir": 0})]  # the older default's sweep is the larger one
+    drawn = {}
+    monkeypatch.setattr(figures, "scores", lambda r, m: {"in_domain": 0.1})
+    monkeypatch.setattr(figures, "interval", lambda r, m, t: (0.0, 0.2))
+    monkeypatch.setattr(figures, "_figure", lambda df, name, draw, missing: drawn.update(runs=list(df["run"]),
+                                                                                         missing=missing))
+    figures.dual_ablation(rows)
+    assert drawn["runs"] == ["workspace", "none"] and drawn["missing"] == ["dvc exp run -S sft.mix.ir=0",
+                                                                          "dvc exp run -S sft.mix.irsp=0"]
+    figures.dual_ablation(rows[2:])  # no workspace arms: the largest sweep
+    assert drawn["runs"] == ["old", "old-none", "old-irsp"]

@@ -23,7 +23,7 @@ import seaborn as sns  # noqa: E402
 
 from mathtune import io  # noqa: E402
 from mathtune.tables import (MINED, MODELS, SETS, dual_arm, metric_key, dvc_cmd, experiments, interval,  # noqa: E402
-                             results_table, scores, varying)
+                             results_table, scores, sweeps, varying)
 
 MARK = ("<!-- results:start -->", "<!-- results:end -->")
 
@@ -105,7 +105,9 @@ def puzzles_extrapolation() -> Path:
 
 
 def dual_ablation(rows: list[dict]) -> Path:
-    rows = varying(rows, "sft.mix.irsp", "sft.mix.ir")
+    """SFT scores per dual arm: the workspace's own arms where it has any (rows[0]), else the largest sweep."""
+    found = sweeps(rows, "sft.mix.irsp", "sft.mix.ir")
+    rows = next((g for g in found if len(g) > 1 and any(r is rows[0] for r in g)), found[0] if found else [])
     data = [{"arm": dual_arm(r["params"]), "test set": t, "score": v, "run": r["name"],
              **dict(zip(("lo", "hi"), interval(r, "sft", t)))}
             for r in rows if "sft.mix.irsp" in r["params"] for t, v in scores(r, "sft").items() if v is not None]
