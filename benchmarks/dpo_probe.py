@@ -41,10 +41,13 @@ def validation(size: int, taken: set | None = None) -> list[dict]:
     puzzles are already in the 100k train set, so skipping those alone left 81 of 500 with N = 3.
     `taken` (default: train and test keys) grows by the items drawn.
     """
-    if taken is None:
-        taken = puzzles.test_keys() | {(tuple(r["numbers"]), r["target"])
-                                       for r in io.read_jsonl(io.path("data/puzzles/train.jsonl"))}
-    return fresh("validation", size, taken)
+    return fresh("validation", size, puzzles.test_keys() | train_keys() if taken is None else taken)
+
+
+def train_keys(items: list[dict] | None = None) -> set:
+    """(sorted integers, target) of every train puzzle; `items`: the train records, where already read."""
+    items = io.read_jsonl(io.path("data/puzzles/train.jsonl")) if items is None else items
+    return {(tuple(r["numbers"]), r["target"]) for r in items}
 
 
 def fresh(name: str, size: int, taken: set) -> list[dict]:
@@ -96,7 +99,7 @@ def main() -> None:
     runs = [typed(base, v.split()) for v in args.variants]
     gsm8k_items = gsm8k.load(io.path("data/gsm8k/train.jsonl"))
     puzzle_items = io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target"))
-    taken = puzzles.test_keys() | {(tuple(r["numbers"]), r["target"]) for r in puzzle_items}
+    taken = puzzles.test_keys() | train_keys(puzzle_items)
     val = validation(args.val, taken)
     print(json.dumps({"validation": len(val), "first": val[0]["prompt"]}), flush=True)
     start_policy = str(io.path(args.start))

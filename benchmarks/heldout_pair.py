@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from dpo_probe import greedy, validation
-from validation_gap import fresh_items, train_keys
+from dpo_probe import greedy, train_keys, validation
+from validation_gap import fresh_items
 from mathtune import config, stats
 
 

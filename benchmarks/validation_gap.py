@@ -18,7 +18,7 @@ import argparse
 import json
 import statistics
 
-from dpo_probe import greedy, validation
+from dpo_probe import greedy, train_keys, validation
 from mathtune import config, io, puzzles, stats, tables
 
 BINS = ((1, 2), (3, 6), (7, 20), (21, None))
@@ -59,11 +59,6 @@ def main() -> None:
                 cells += [f"{len(sub)}, {med}", f"{k}/{len(sub)} = {k / len(sub):.3f}" if sub else "—"]
             print(f"| {n} | {label} | " + " | ".join(cells) + " |")
     fresh(cfg, str(io.path(args.model)), args.fresh_seeds)
-
-
-def train_keys() -> set:
-    """(sorted integers, target) of every puzzle in the train set."""
-    return {(tuple(r["numbers"]), r["target"]) for r in io.read_jsonl(io.path("data/puzzles/train.jsonl"))}
 
 
 def fresh_items(cfg, seed: int, size: int = 500) -> list[dict]:
