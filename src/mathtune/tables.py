@@ -348,7 +348,7 @@ def sweeps(rows: list[dict], *keys: str) -> list[list[dict]]:
     groups = sorted(([r for r in rows if same(a["params"], r["params"])] for a in rows), key=len, reverse=True)
     out: list[list[dict]] = []
     for g in groups:  # sorted() is stable, also reversed: ties keep row order
-        if not any(all(any(r is x for x in kept) for r in g) for kept in out):
+        if not any({id(r) for r in g} <= {id(r) for r in kept} for kept in out):
             out.append(g)
     return out
 
