@@ -2,7 +2,7 @@
 the search is (the share of legal first moves from which the target is still reachable).
 
 Reads a model's scored predictions (`data/predictions/<model>/<set>.jsonl`, written by the evaluate
-stage) and the test items; the exhaustive solver (`puzzles._solve`) decides which first moves are
+stage) and the test items; the exhaustive solver (`answers._solve`) decides which first moves are
 good. Pure Python, seconds.
 
     python benchmarks/failure_modes.py --model sft --set in_domain [--rev <experiment name or commit>]
@@ -13,13 +13,13 @@ import argparse
 import collections
 import re
 
-from mathtune import io, puzzles, tables
+from mathtune import answers, io, tables
 
 
 def good_first_moves(numbers: list[int], target: int) -> float:
     """Share of legal first moves (ordered pair, operator, exact result) that leave a solvable pool."""
-    good = [puzzles._solve(tuple(sorted(puzzles.rest(numbers, i, j) + (c,))), target, "+-*/") is not None
-            for i, j, _, c in puzzles.moves(numbers, "+-*/")]
+    good = [answers._solve(tuple(sorted(answers.rest(numbers, i, j) + (c,))), target, "+-*/") is not None
+            for i, j, _, c in answers.moves(numbers, "+-*/")]
     return sum(good) / len(good)
 
 

@@ -26,7 +26,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from mathtune import arithmetic, checker, config, generation, io, models, protocol, puzzles, sft, stats, tuning
+from mathtune import answers, arithmetic, checker, config, generation, io, models, protocol, puzzles, sft, stats, tuning
 
 
 def typed(cfg, pairs: list[str]):
@@ -86,7 +86,7 @@ def main() -> None:
         row[name] = f"{sum(ok) / len(ok):.3f} [{lo:.3f}, {hi:.3f}]"
         per_item[name] = ok
         # does the answer's first step use numbers of the prompt? (the default SFT's ood_range: 0 of 500 did)
-        reasons = [puzzles.check(it["numbers"], it["target"], o) or "" for it, o in zip(items, outs)]
+        reasons = [answers.check(it["numbers"], it["target"], o) or "" for it, o in zip(items, outs)]
         copies = [not r.startswith("operand not available: step 1 ") for r in reasons]
         row[f"{name}/first_step_copies"] = round(sum(copies) / len(items), 3)
         per_item[f"{name}/first_step_copies"] = copies  # --pair pairs these too

@@ -19,7 +19,7 @@ import json
 import statistics
 
 from dpo_probe import greedy, train_keys, validation
-from mathtune import config, io, puzzles, stats, tables
+from mathtune import answers, config, io, puzzles, stats, tables
 
 BINS = ((1, 2), (3, 6), (7, 20), (21, None))
 
@@ -28,8 +28,8 @@ def solutions(pool: list[int], target: int, ops: str, bound: int) -> int:
     """Ordered step sequences that use every number once, stay within the bound and end at the target."""
     if len(pool) == 1:
         return int(pool[0] == target)
-    return sum(solutions(list(puzzles.rest(pool, i, j)) + [c], target, ops, bound)
-               for i, j, _, c in puzzles.moves(pool, ops, bound))
+    return sum(solutions(list(answers.rest(pool, i, j)) + [c], target, ops, bound)
+               for i, j, _, c in answers.moves(pool, ops, bound))
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ import pytest
 
 import torch
 
-from mathtune import arithmetic, base, models, protocol, puzzles
+from mathtune import answers, arithmetic, base, models, protocol
 
 
 def test_arithmetic_corpus_is_generic_calculation_with_no_puzzle_in_it():
@@ -18,7 +18,7 @@ def test_arithmetic_corpus_is_generic_calculation_with_no_puzzle_in_it():
         # every step is right, and the chain ends at the answer
         for step in it["completion"].split(", "):
             a, op, b, c = re.fullmatch(r"(-?\d+)([-+*/])(-?\d+)=(-?\d+)", step).groups()
-            assert puzzles._apply(int(a), op, int(b)) == int(c)
+            assert answers._apply(int(a), op, int(b)) == int(c)
         assert int(it["completion"].rsplit("=", 1)[1]) == it["answer"]
     assert any(it["answer"] < 0 for it in items) and max(abs(it["answer"]) for it in items) >= 500
     assert arithmetic.corpus(50, seed=0) == items[:50]  # per-item RNG: a prefix is the same items
@@ -62,11 +62,11 @@ def test_the_arithmetic_probe_scores_exact_facts_only(tiny_model, monkeypatch):
     items = arithmetic.probe(4, seed=0)
     for it in items:  # literal facts of 1-20, right by construction
         a, op, b, c = re.fullmatch(r"(\d+)([-+*])(\d+)=(-?\d+)", it["completion"]).groups()
-        assert 1 <= int(a) <= 20 and 1 <= int(b) <= 20 and puzzles._apply(int(a), op, int(b)) == int(c)
+        assert 1 <= int(a) <= 20 and 1 <= int(b) <= 20 and answers._apply(int(a), op, int(b)) == int(c)
         assert it["prompt"] == f"Compute {a}{op}{b}."
     from mathtune import generation
-    answers = [items[0]["completion"], " " + items[1]["completion"], items[2]["completion"] + "0", "12"]
-    monkeypatch.setattr(generation, "generate", lambda *a, **k: (answers, {}))
+    outputs = [items[0]["completion"], " " + items[1]["completion"], items[2]["completion"] + "0", "12"]
+    monkeypatch.setattr(generation, "generate", lambda *a, **k: (outputs, {}))
     model = models.load_model(tiny_model)
     got = base.arithmetic_exact(model, models.load_tokenizer(tiny_model), items)
     assert got["arithmetic/exact"] == 0.5 and got["arithmetic/items"] == 4  # a wrong digit or a bare number fails

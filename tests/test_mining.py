@@ -1,7 +1,7 @@
 import random
 
 from conftest import REPO
-from mathtune import gsm8k, instructor, mining, puzzles
+from mathtune import answers, gsm8k, instructor, mining, puzzles
 
 ITEM = {"id": "gsm8k/train/0", "source": "gsm8k", "task": "cot", "answer": "72",
         "question": "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
@@ -67,7 +67,7 @@ def test_synthesised_puzzles_never_hit_a_test_key():
     assert all(m is None for m in made)  # every candidate collided with a "test" key and was dropped
     spec = {"ops": "+-*/", "bound": 12, "trace": "state"}
     made = [m for m in (mining.synth_puzzle(case, random.Random(j), spec, set()) for j in range(20)) if m]
-    assert made and all(puzzles.verify(m["numbers"], m["target"], m["completion"]) for m in made)
+    assert made and all(answers.verify(m["numbers"], m["target"], m["completion"]) for m in made)
     assert all(m["completion"].endswith(f"[{m['target']}]") and abs(m["target"]) <= 12 for m in made)
 
 
@@ -145,6 +145,6 @@ def test_heldout_items_per_type_are_fresh_and_labelled():
     first = mining.heldout(cfg, cases, ["arithmetic error", "no final answer"], spec, set())
     assert first and all(r["type"] == 0 and r["type_name"] == "arithmetic error" for r in first)
     keys = {(tuple(r["numbers"]), r["target"]) for r in first}
-    assert len(keys) == len(first) and all(len(r["numbers"]) == 3 and puzzles.verify(r["numbers"], r["target"], r["completion"])
+    assert len(keys) == len(first) and all(len(r["numbers"]) == 3 and answers.verify(r["numbers"], r["target"], r["completion"])
                                            for r in first)
     assert mining.heldout(cfg, cases, ["arithmetic error", "no final answer"], spec, set(keys)) == []  # taken: skipped

@@ -1,19 +1,20 @@
 import random
+import re
 import types
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from mathtune import io, puzzles
+from mathtune import answers, io, puzzles
 
 PAPER = ([3, 6, 7, 51, 58], 4, "58-51=7, 6-7=-1, 3*-1=-3, -3+7=4")
 
 
 def test_paper_example_verifies_ascii_and_unicode_and_any_spacing():
-    assert puzzles.verify(*PAPER)
-    assert puzzles.verify([3, 6, 7, 51, 58], 4, "58 \u2212 51 = 7, 6\u22127=\u22121, 3 \u00d7 \u22121 = \u22123, \u22123+7=4")
-    assert puzzles.verify([3, 6, 7, 51, 58], 4, "58-51=7,6-7=-1,3*-1=-3,-3+7=4.")
-    assert puzzles.verify([2, 8], 4, "8 \u00f7 2 = 4")
+    assert answers.verify(*PAPER)
+    assert answers.verify([3, 6, 7, 51, 58], 4, "58 \u2212 51 = 7, 6\u22127=\u22121, 3 \u00d7 \u22121 = \u22123, \u22123+7=4")
+    assert answers.verify([3, 6, 7, 51, 58], 4, "58-51=7,6-7=-1,3*-1=-3,-3+7=4.")
+    assert answers.verify([2, 8], 4, "8 \u00f7 2 = 4")
 
 
 @pytest.mark.parametrize("solution, reason", [
@@ -34,13 +35,13 @@ def test_paper_example_verifies_ascii_and_unicode_and_any_spacing():
     ("58-51=\u0667 [3 6 7 7]", "bad format"),
 ])
 def test_check_names_the_reason(solution, reason):
-    got = puzzles.check(PAPER[0], PAPER[1], solution)
+    got = answers.check(PAPER[0], PAPER[1], solution)
     assert got == reason if reason is None else got.startswith(reason)
 
 
 def test_inexact_division_is_refused():
-    assert puzzles.check([7, 2], 3, "7/2=3").startswith("inexact division")
-    assert puzzles.check([7, 0], 0, "7/0=0").startswith("inexact division")
+    assert answers.check([7, 2], 3, "7/2=3").startswith("inexact division")
+    assert answers.check([7, 0], 0, "7/0=0").startswith("inexact division")
 
 
 @pytest.mark.parametrize("hostile", [
@@ -54,13 +55,13 @@ def test_inexact_division_is_refused():
     12,
 ])
 def test_verifier_never_raises_on_hostile_input(hostile):
-    assert puzzles.verify([1, 1], 2, hostile) is False
+    assert answers.verify([1, 1], 2, hostile) is False
 
 
 def test_solve_finds_valid_solutions_and_certifies_unsolvable():
-    assert puzzles.verify(PAPER[0], PAPER[1], puzzles.solve(PAPER[0], PAPER[1]))
-    assert puzzles.solve([1, 1], 5) is None
-    assert puzzles.solve([2, 3, 5], 1000) is None
+    assert answers.verify(PAPER[0], PAPER[1], answers.solve(PAPER[0], PAPER[1]))
+    assert answers.solve([1, 1], 5) is None
+    assert answers.solve([2, 3, 5], 1000) is None
 
 
 @settings(max_examples=200, deadline=None)
@@ -69,12 +70,12 @@ def test_generated_puzzles_verify_and_mutations_fail(seed, n, hi):
     rng = random.Random(seed)
     numbers, target, solution = puzzles.generate(rng, puzzles.Split("t", 1, n, n, 1, hi), "+-*/")
     assert len(numbers) == n and solution.count("=") == n - 1
-    assert puzzles.verify(numbers, target, solution)
-    assert not puzzles.verify(numbers, target + 1, solution)
-    assert not puzzles.verify(numbers + [hi + 1], target, solution)  # an integer left unused
+    assert answers.verify(numbers, target, solution)
+    assert not answers.verify(numbers, target + 1, solution)
+    assert not answers.verify(numbers + [hi + 1], target, solution)  # an integer left unused
     steps = solution.split(", ")
     a, c = steps[-1].split("=")
-    assert not puzzles.verify(numbers, target, ", ".join(steps[:-1] + [f"{a}={int(c) + 1}"]))
+    assert not answers.verify(numbers, target, ", ".join(steps[:-1] + [f"{a}={int(c) + 1}"]))
 
 
 @settings(max_examples=200, deadline=None)
@@ -82,23 +83,53 @@ def test_generated_puzzles_verify_and_mutations_fail(seed, n, hi):
 def test_bounded_state_traces_verify_and_list_the_numbers_left(seed, n, bound):
     numbers, target, solution = puzzles.generate(random.Random(seed), puzzles.Split("t", 1, n, n, 1, 60), "+-*/",
                                                  bound, "state")
-    assert puzzles.verify(numbers, target, solution)
+    assert answers.verify(numbers, target, solution)
     steps = [s.split(" [")[0] for s in solution.split(", ")]
-    assert puzzles.verify(numbers, target, ", ".join(steps))  # the same steps without the state
+    assert answers.verify(numbers, target, ", ".join(steps))  # the same steps without the state
     values = [int(v) for s in steps for v in (s.split("=")[1], )] + [target]
     assert all(abs(v) <= bound for v in values)
     assert solution.endswith(f"[{target}]")
     if n > 2:  # a wrong list after the first step is refused
         first, rest = solution.split(", ", 1)
-        assert puzzles.check(numbers, target, first.split(" [")[0] + " [0 0], " + rest).startswith("wrong state")
+        assert answers.check(numbers, target, first.split(" [")[0] + " [0 0], " + rest).startswith("wrong state")
+
+
+def test_goal_trace_is_the_papers_example_written_last_step_first():
+    numbers, target, _ = PAPER
+    text = "-3+7=4 [3 6 51 58], 3*-1=-3 [6 51 58], 6-7=-1 [51 58], 58-51=7 []"
+    assert answers.check(numbers, target, text) is None
+    assert answers.verify(numbers, target, "-3+7=4, 3*-1=-3, 6-7=-1, 58-51=7")  # no lists: the steps alone
+    # each wrong piece gets its reason, step by step
+    assert answers.check(numbers, target, text.replace("[6 51 58]", "[6 51 57]")).startswith("wrong state: step 2")
+    assert answers.check(numbers, target, text.replace("3*-1=-3", "3*-1=-4")).startswith("wrong final value: step 2")
+    assert answers.check(numbers, target, text.replace("6-7=-1", "6-8=-1")).startswith("arithmetic error: step 3")
+    assert answers.check(numbers, target, text.replace("58-51=7 []", "58-58=0 []")).startswith("wrong final value")
+    # one step short: step 3 is read as the innermost, whose operands must both be given integers
+    assert answers.check(numbers, target, text.rsplit(", ", 1)[0]).startswith("operand not available: step 3")
+    assert answers.check([1, 2, 3], 3, "1+2=3").startswith("number left unused")
+    assert answers.check([3, 6, 7, 51, 58], 4, "4*1=4, 3*-1=-3").startswith("operand not available: step 1")
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 10**9), n=st.integers(2, 5), bound=st.integers(60, 500))
+def test_goal_traces_verify_list_the_given_integers_left_and_draw_the_same_puzzle(seed, n, bound):
+    split = puzzles.Split("t", 1, n, n, 1, 20)
+    numbers, target, solution = puzzles.generate(random.Random(seed), split, "+-*/", bound, "goal")
+    assert (numbers, target) == puzzles.generate(random.Random(seed), split, "+-*/", bound, "state")[:2]
+    assert answers.verify(numbers, target, solution)
+    if solution.endswith("[]"):  # a chain was found (else the drawn path, `state`, ~2 % of N = 4)
+        steps = solution.split(", ")
+        assert len(steps) == n - 1 and steps[0].split(" [")[0].endswith(f"={target}")
+        assert [len(s.split("[")[1].rstrip("]").split()) for s in steps] == [n - 1 - k for k in range(n - 2)] + [0]
+        assert all(abs(int(v)) <= bound for s in steps for v in re.findall(r"-?\d+", s.split(" [")[0]))
 
 
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(alphabet=st.sampled_from(list("0123456789-+*/=,;[] \n.x\u0661\u2212\u00d7")), max_size=60)
        | st.text(max_size=60))
 def test_check_returns_a_reason_for_any_string(text):
-    reason = puzzles.check([1, 2, 3], 6, text)
-    assert reason is None or reason.startswith(puzzles.REASONS)
+    reason = answers.check([1, 2, 3], 6, text)
+    assert reason is None or reason.startswith(answers.REASONS)
 
 
 def _cfg(**kw):
@@ -123,7 +154,7 @@ def test_splits_are_disjoint_unique_and_have_their_ranges(tmp_path):
         assert len(rows) == metrics[f"{name}/count"]
         if name != "train":  # test puzzles are unique; train keeps repeats, as fresh sampling does
             assert len(set(keys[name])) == len(rows)
-        assert all(puzzles.verify(r["numbers"], r["target"], r["completion"]) for r in rows)
+        assert all(answers.verify(r["numbers"], r["target"], r["completion"]) for r in rows)
         # the bound holds on every split: every intermediate result and the target
         assert all(abs(int(step.split("=")[1].split(" [")[0])) <= 100 and abs(r["target"]) <= 100
                    for r in rows for step in r["completion"].split(", "))
@@ -169,7 +200,7 @@ def test_priming_appends_ood_kinds_to_train_and_leaves_the_rest_alone(tmp_path):
     assert all(len(r["numbers"]) == 5 and max(r["numbers"]) <= 20 for r in comp)
     keys = lambda rows: {(tuple(r["numbers"]), r["target"]) for r in rows}
     tests = set().union(*(keys(io.read_jsonl(tmp_path / "primed" / f"{n}.jsonl")) for n in ("ood_range", "ood_components")))
-    assert not keys(extra) & tests and all(puzzles.verify(r["numbers"], r["target"], r["completion"]) for r in extra)
+    assert not keys(extra) & tests and all(answers.verify(r["numbers"], r["target"], r["completion"]) for r in extra)
 
 
 def test_bad_params_are_named(tmp_path):

@@ -2,13 +2,13 @@
 
 Dispatches on the record's `source` and `task`:
 - `cot` on GSM8K: `gsm8k.is_correct(completion, item["answer"], mode)` (`strict` = the `#### N` line);
-- `cot` on puzzles: `puzzles.verify(item["numbers"], item["target"], completion)`;
+- `cot` on puzzles: `answers.verify(item["numbers"], item["target"], completion)`;
 - dual tasks (`irsp`, `ir`) and anything else: exact match with the gold completion, spaces normalised.
 A completion is untrusted text; nothing here imports torch or evaluates it.
 """
 from __future__ import annotations
 
-from mathtune import gsm8k, puzzles
+from mathtune import answers, gsm8k
 
 
 def _same(a: str, b: str) -> bool:
@@ -23,5 +23,5 @@ def score(item: dict, completion: str, mode: str = "strict") -> bool:
     if task == "cot" and source == "gsm8k":
         return gsm8k.is_correct(completion, item["answer"], mode)
     if task == "cot" and source == "puzzles":
-        return puzzles.verify(item["numbers"], item["target"], completion)
+        return answers.verify(item["numbers"], item["target"], completion)
     return _same(completion, item["completion"])

@@ -9,7 +9,7 @@ GSM8K has two protocols (`evaluate.gsm8k_protocol`, recorded as the `gsm8k/proto
   regexes: `strict` (the `#### N` answer), `flexible` (the last number), invalid (no `#### N`);
 - `lm-eval`: the harness itself runs its gsm8k task (harness.py, `num_fewshot` worked examples), so the
   number is the one model cards report; the embedded model's 256-token context cannot hold that prompt.
-Puzzle pass@1 = the greedy answer verifies (puzzles.check). An adapter trained on an nf4 base (QLoRA on
+Puzzle pass@1 = the greedy answer verifies (answers.check). An adapter trained on an nf4 base (QLoRA on
 CUDA) is evaluated as trained: nf4 base + adapter, unmerged (`<model>/weights` says which).
 Writes data/predictions/<model>/<test set>.jsonl (+ fingerprint.json: an interactive re-run with the
 same weights and items re-scores those outputs in seconds instead of generating); metrics keys are flat: `sft/gsm8k/strict`,
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mathtune import checker, generation, gsm8k, harness, io, models, protocol, puzzles, stats
+from mathtune import answers, checker, generation, gsm8k, harness, io, models, protocol, stats
 
 PUZZLE_SETS = ("in_domain", "ood_range", "ood_components")
 MINED = "mined_types"  # the mining stage's held-out items: does mining fix what it mined?
@@ -74,7 +74,7 @@ def score_set(name: str, items: list[dict], outputs: list[str]) -> tuple[dict, l
         metrics = {**rate(f"puzzles/{name}/pass@1", ok), f"puzzles/{name}/n": len(items)}
         for it, o, s in zip(items, outputs, ok):
             rows.append({"id": it["id"], "output": o, "gold": it["completion"], "correct": s,
-                         "reason": None if s else puzzles.check(it["numbers"], it["target"], o)})
+                         "reason": None if s else answers.check(it["numbers"], it["target"], o)})
     return metrics, rows
 
 

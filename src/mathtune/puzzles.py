@@ -1,4 +1,4 @@
-"""Arithmetic puzzles (arXiv 2406.02100): generate by construction, verify untrusted answers, solve exactly.
+"""Arithmetic puzzles (arXiv 2406.02100): generate by construction, write the splits (verifier: answers.py).
 
 A puzzle is a multiset of N integers and a target T; an answer is N-1 steps `a op b = c`, comma
 separated, that use every given integer and every intermediate result exactly once and end at T.
@@ -6,11 +6,15 @@ Negative intermediates are allowed; `/` only when exact. The paper's example:
 `verify([3, 6, 7, 51, 58], 4, "58-51=7, 6-7=-1, 3*-1=-3, -3+7=4")` is True.
 A step may carry the numbers left after it, sorted (`puzzles.trace: state`):
 `"58-51=7 [3 6 7 7], 6-7=-1 [-1 3 7], 3*-1=-3 [-3 7], -3+7=4 [4]"`; the verifier checks that list too.
+`puzzles.trace: goal` writes a chain solution last step first, each step making the current goal from
+one given integer and a new goal, with the given integers still unused: `"-3+7=4 [3 6 51 58], 3*-1=-3
+[6 51 58], 6-7=-1 [51 58], 58-51=7 []"`. What is left after a step is then a smaller puzzle of given
+integers (an N = 3 puzzle after the first step of an N = 4 one), whatever N is. The verifier accepts an
+answer in either order (`answers.check`).
 Every intermediate result and the target lie within [-bound, bound] (`puzzles.bound`, alike for train
 and the test sets), so the task is the search, not long multiplication (Countdown keeps T <= 100).
 
-Pure Python (no torch): model output is only ever a string here, parsed by regex, never eval'd.
-Run the stage with `dvc repro puzzles`; `synthesize(cfg, out_dir)` writes four splits:
+Pure Python (no torch). Run the stage with `dvc repro puzzles`; `synthesize(cfg, out_dir)` writes four splits:
 
     train           the fine-tuning set (SFT, dual, mining, DPO): N in [train_n_from, train_n_max],
                     values in [value_min, value_max], no test puzzle, repeats kept (as fresh
@@ -23,11 +27,9 @@ like ood_range and ood_components, none of their test puzzles): a row of its own
 """
 from __future__ import annotations
 
-import functools
 import json
 import multiprocessing as mp
 import random
-import re
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -35,112 +37,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from mathtune import io, protocol
-
-MAX_CHARS = 4096  # longer answers are rejected before any parsing
-_DIGITS = 40  # an operand longer than this is bad format: int() never sees a huge string
-_NUM = rf"-?[0-9]{{1,{_DIGITS}}}"  # ASCII digits only: any other digit is bad format, never int()'d
-_STEP = re.compile(rf"\s*({_NUM})\s*([-+*/])\s*({_NUM})\s*=\s*({_NUM})\s*(?:\[([-0-9 ]{{0,400}})\])?\s*")
-_SEPARATORS = re.compile(r"[,;\n]")
-_UNICODE = str.maketrans({"\u2212": "-", "\u2013": "-", "\u00d7": "*", "\u22c5": "*", "\u00b7": "*",
-                          "\u00f7": "/", "\u2215": "/"})
-REASONS = ("not a string", "too long", "empty", "bad format", "operand not available",
-           "inexact division", "arithmetic error", "wrong state", "number left unused", "wrong final value")
-
-
-def _apply(a: int, op: str, b: int) -> int | None:
-    """a op b, or None where `/` is not exact."""
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
-    if b == 0 or a % b:
-        return None
-    return a // b
-
-
-def check(numbers, target: int, solution) -> str | None:
-    """None for a valid solution, else the reason, starting with one of REASONS (then step details)."""
-    if not isinstance(solution, str):
-        return "not a string"
-    if len(solution) > MAX_CHARS:
-        return "too long"
-    text = solution.translate(_UNICODE).strip().rstrip(".").strip()
-    if not text:
-        return "empty"
-    pool = Counter(numbers)
-    last, k = None, 0
-    for k, part in enumerate((p for p in _SEPARATORS.split(text) if p.strip()), 1):
-        m = _STEP.fullmatch(part)
-        if not m:
-            return f"bad format: step {k} {part.strip()[:40]!r}"
-        a, op, b, c = int(m[1]), m[2], int(m[3]), int(m[4])
-        for operand in (a, b):
-            if pool[operand] <= 0:
-                return f"operand not available: step {k} op {op} operand {operand}"
-            pool[operand] -= 1
-        value = _apply(a, op, b)
-        if value is None:
-            return f"inexact division: step {k} op {op}"
-        if value != c:
-            return f"arithmetic error: step {k} op {op} wrote {c} for {value}"
-        pool[c] += 1
-        last = c
-        if m[5] is not None:  # a `state` step: the listed numbers must be exactly those left
-            listed = m[5].split()
-            if not all(re.fullmatch(_NUM, x) for x in listed) or Counter(map(int, listed)) != +pool:
-                return f"wrong state: step {k} lists [{m[5].strip()[:40]}]"
-    if sum(pool.values()) > 1:
-        return f"number left unused: {sum(pool.values()) - 1} left after {k} steps"
-    if last != target:
-        return f"wrong final value: {last} for {target}"
-    return None
-
-
-def verify(numbers, target: int, solution) -> bool:
-    """True iff `solution` solves the puzzle. Never raises, whatever the input."""
-    try:
-        return check(numbers, target, solution) is None
-    except Exception:  # noqa: BLE001 - untrusted input must only ever yield False
-        return False
-
-
-def solve(numbers, target: int, ops: str = "+-*/") -> str | None:
-    """A solution found by exhaustive memoised search, or None if none exists (certifies 'unsolvable')."""
-    steps = _solve(tuple(sorted(numbers)), target, ops)
-    return None if steps is None else ", ".join(steps)
-
-
-@functools.lru_cache(maxsize=200_000)
-def _solve(pool: tuple, target: int, ops: str):
-    if len(pool) == 1:
-        return () if pool[0] == target else None
-    for i, j, op, c in moves(pool, ops):
-        if op in "+*" and i > j:  # commutative: one order is enough
-            continue
-        sub = _solve(tuple(sorted(rest(pool, i, j) + (c,))), target, ops)
-        if sub is not None:
-            return (f"{pool[i]}{op}{pool[j]}={c}",) + sub
-    return None
-
-
-def moves(pool, ops: str, bound: int | None = None):
-    """Every legal step on a pool of numbers, as (i, j, op, result): ordered pairs of positions i != j,
-    exact results only, within [-bound, bound] when a bound is given; always in this order (the
-    generator draws from it, so the order is part of the data's bytes)."""
-    for i, a in enumerate(pool):
-        for j, b in enumerate(pool):
-            for op in ops if i != j else "":
-                c = _apply(a, op, b)
-                if c is not None and (bound is None or abs(c) <= bound):
-                    yield i, j, op, c
-
-
-def rest(pool, i: int, j: int) -> tuple:
-    """The pool without positions i and j."""
-    return tuple(x for k, x in enumerate(pool) if k not in (i, j))
+from mathtune import answers, io, protocol
 
 
 @dataclass(frozen=True)
@@ -178,14 +75,28 @@ def generate(rng: random.Random, split: Split, ops: str, bound: int = 10**9,
         pool = [rng.randint(split.lo, split.hi) for _ in range(n)]
         numbers, steps = sorted(pool), []
         while len(pool) > 1:
-            legal = list(moves(pool, ops, bound))
+            legal = list(answers.moves(pool, ops, bound))
             if not legal:
                 break
             i, j, op, c = rng.choice(legal)
             steps.append((pool[i], op, pool[j], c))
-            pool = list(rest(pool, i, j)) + [c]
+            pool = list(answers.rest(pool, i, j)) + [c]
         if len(pool) == 1:
+            if trace == "goal":
+                chain = answers.chain(tuple(numbers), pool[0], bound, rng)
+                if chain is not None:
+                    return numbers, pool[0], _render_goal(chain, numbers)
+                trace = "state"  # no chain solution (~2 % of N = 4): the drawn path, first step first
             return numbers, pool[0], render(steps, numbers, trace)
+
+
+def _render_goal(chain: list[tuple], numbers: list[int]) -> str:
+    """The `goal` answer text: each step with the given integers not yet used."""
+    pool, out = Counter(numbers), []
+    for a, op, b, c, used in chain:
+        pool.subtract(used)
+        out.append(f"{a}{op}{b}={c} [{' '.join(map(str, sorted(pool.elements())))}]")
+    return ", ".join(out)
 
 
 def record(split: str, idx: int, numbers: list[int], target: int, solution: str) -> dict:
@@ -203,7 +114,7 @@ def _chunk(args) -> list[tuple[tuple, str]]:
         # per-item RNG: item idx is the same whatever the chunking or the worker count
         rng = random.Random(f"{seed}:{split.name}:{idx}")
         numbers, target, solution = generate(rng, split, ops, bound, trace)
-        if check(numbers, target, solution) is not None:
+        if answers.check(numbers, target, solution) is not None:
             raise AssertionError(f"generator made an invalid puzzle: {numbers} {target} {solution}")
         out.append(((tuple(numbers), target), json.dumps(record(split.name, idx, numbers, target, solution))))
     return out
@@ -264,8 +175,8 @@ def synthesize(cfg, out_dir: str | Path) -> dict:
     """Write train and the three test sets as JSONL under out_dir; returns metrics."""
     if any(ch not in "+-*/" for ch in cfg.ops) or not cfg.ops:
         raise ValueError(f"params puzzles.ops: expected a subset of '+-*/', got {cfg.ops!r}")
-    if cfg.trace not in ("steps", "state"):
-        raise ValueError(f"params puzzles.trace: expected 'steps' or 'state', got {cfg.trace!r}")
+    if cfg.trace not in ("steps", "state", "goal"):
+        raise ValueError(f"params puzzles.trace: expected 'steps', 'state' or 'goal', got {cfg.trace!r}")
     if not 2 <= cfg.train_n_from <= cfg.train_n_min:
         raise ValueError("params puzzles.train_n_from: must be >= 2 and <= puzzles.train_n_min")
     if cfg.bound < max(cfg.ood_value_max, cfg.value_max):

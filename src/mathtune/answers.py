@@ -1,0 +1,209 @@
+"""Puzzle answers: parse and verify untrusted text, and solve puzzles exactly (arXiv 2406.02100).
+
+An answer is N-1 steps `a op b = c`, comma separated, that use every given integer and every
+intermediate result exactly once and end at the target; a step may carry a sorted list of numbers
+(`[..]`), which the verifier checks too. `check` reads the steps first to last (`steps` and `state`
+traces), or last to first when the first step makes the target (the `goal` trace: each step makes
+the current goal from one given integer and the next goal; the list is the given integers unused).
+Both readings accept only a real solution: the same steps, in an order in which they compute the target.
+`solve` certifies solvability by exhaustive search; `chain` finds a solution of the `goal` shape.
+
+Pure Python (no torch): model output is only ever a string here, parsed by regex, never eval'd.
+    >>> verify([3, 6, 7, 51, 58], 4, "58-51=7, 6-7=-1, 3*-1=-3, -3+7=4")
+    True
+"""
+from __future__ import annotations
+
+import functools
+import random
+import re
+from collections import Counter
+
+MAX_CHARS = 4096  # longer answers are rejected before any parsing
+_DIGITS = 40  # an operand longer than this is bad format: int() never sees a huge string
+_NUM = rf"-?[0-9]{{1,{_DIGITS}}}"  # ASCII digits only: any other digit is bad format, never int()'d
+_STEP = re.compile(rf"\s*({_NUM})\s*([-+*/])\s*({_NUM})\s*=\s*({_NUM})\s*(?:\[([-0-9 ]{{0,400}})\])?\s*")
+_SEPARATORS = re.compile(r"[,;\n]")
+_UNICODE = str.maketrans({"\u2212": "-", "\u2013": "-", "\u00d7": "*", "\u22c5": "*", "\u00b7": "*",
+                          "\u00f7": "/", "\u2215": "/"})
+REASONS = ("not a string", "too long", "empty", "bad format", "operand not available",
+           "inexact division", "arithmetic error", "wrong state", "number left unused", "wrong final value")
+
+
+def _apply(a: int, op: str, b: int) -> int | None:
+    """a op b, or None where `/` is not exact."""
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if b == 0 or a % b:
+        return None
+    return a // b
+
+
+def check(numbers, target: int, solution) -> str | None:
+    """None for a valid solution, else the reason, starting with one of REASONS (then step details)."""
+    if not isinstance(solution, str):
+        return "not a string"
+    if len(solution) > MAX_CHARS:
+        return "too long"
+    text = solution.translate(_UNICODE).strip().rstrip(".").strip()
+    if not text:
+        return "empty"
+    parts = [p for p in _SEPARATORS.split(text) if p.strip()]
+    reason = _forward(numbers, target, parts)
+    first = _STEP.fullmatch(parts[0]) if parts else None
+    if reason is not None and first and int(first[4]) == target:  # written last step first: `goal`
+        return _backward(numbers, target, parts)
+    return reason
+
+
+def _forward(numbers, target: int, parts: list[str]) -> str | None:
+    """check() of steps read first to last: each step's operands come from the numbers left."""
+    pool = Counter(numbers)
+    last, k = None, 0
+    for k, part in enumerate(parts, 1):
+        m = _STEP.fullmatch(part)
+        if not m:
+            return f"bad format: step {k} {part.strip()[:40]!r}"
+        a, op, b, c = int(m[1]), m[2], int(m[3]), int(m[4])
+        for operand in (a, b):
+            if pool[operand] <= 0:
+                return f"operand not available: step {k} op {op} operand {operand}"
+            pool[operand] -= 1
+        value = _apply(a, op, b)
+        if value is None:
+            return f"inexact division: step {k} op {op}"
+        if value != c:
+            return f"arithmetic error: step {k} op {op} wrote {c} for {value}"
+        pool[c] += 1
+        last = c
+        if m[5] is not None:  # a `state` step: the listed numbers must be exactly those left
+            listed = m[5].split()
+            if not all(re.fullmatch(_NUM, x) for x in listed) or Counter(map(int, listed)) != +pool:
+                return f"wrong state: step {k} lists [{m[5].strip()[:40]}]"
+    if sum(pool.values()) > 1:
+        return f"number left unused: {sum(pool.values()) - 1} left after {k} steps"
+    if last != target:
+        return f"wrong final value: {last} for {target}"
+    return None
+
+
+def _backward(numbers, target: int, parts: list[str]) -> str | None:
+    """check() of a chain written last step first (`goal`): step k makes the current goal (the target,
+    then the goal step k-1 left) from one given integer and the next goal; the last step makes its goal
+    from the two given integers left. A listed state is the given integers not yet used."""
+    pool, goal = Counter(numbers), target
+    for k, part in enumerate(parts, 1):
+        m = _STEP.fullmatch(part)
+        if not m:
+            return f"bad format: step {k} {part.strip()[:40]!r}"
+        a, op, b, c = int(m[1]), m[2], int(m[3]), int(m[4])
+        if c != goal:
+            return f"wrong final value: step {k} makes {c} for the goal {goal}"
+        listed = None
+        if m[5] is not None:
+            if not all(re.fullmatch(_NUM, x) for x in m[5].split()):
+                return f"wrong state: step {k} lists [{m[5].strip()[:40]}]"
+            listed = Counter(map(int, m[5].split()))
+        if k == len(parts):  # the innermost step: both operands are given integers
+            for operand in (a, b):
+                if pool[operand] <= 0:
+                    return f"operand not available: step {k} op {op} operand {operand}"
+                pool[operand] -= 1
+        else:  # one operand is a given integer (b first: `x op d` is the trace's own order), the other the next goal
+            given = [d for d in (b, a) if pool[d] > 0]
+            if not given:
+                return f"operand not available: step {k} op {op} operands {a} and {b}"
+            d = next((d for d in given if listed is None or +(pool - Counter([d])) == listed), given[0])
+            pool[d] -= 1
+            goal = a if d == b else b
+        value = _apply(a, op, b)
+        if value is None:
+            return f"inexact division: step {k} op {op}"
+        if value != c:
+            return f"arithmetic error: step {k} op {op} wrote {c} for {value}"
+        if listed is not None and listed != +pool:
+            return f"wrong state: step {k} lists [{m[5].strip()[:40]}]"
+    if sum(pool.values()) > 0:
+        return f"number left unused: {sum(pool.values())} left after {len(parts)} steps"
+    return None
+
+
+def verify(numbers, target: int, solution) -> bool:
+    """True iff `solution` solves the puzzle. Never raises, whatever the input."""
+    try:
+        return check(numbers, target, solution) is None
+    except Exception:  # noqa: BLE001 - untrusted input must only ever yield False
+        return False
+
+
+def solve(numbers, target: int, ops: str = "+-*/") -> str | None:
+    """A solution found by exhaustive memoised search, or None if none exists (certifies 'unsolvable')."""
+    steps = _solve(tuple(sorted(numbers)), target, ops)
+    return None if steps is None else ", ".join(steps)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _solve(pool: tuple, target: int, ops: str):
+    if len(pool) == 1:
+        return () if pool[0] == target else None
+    for i, j, op, c in moves(pool, ops):
+        if op in "+*" and i > j:  # commutative: one order is enough
+            continue
+        sub = _solve(tuple(sorted(rest(pool, i, j) + (c,))), target, ops)
+        if sub is not None:
+            return (f"{pool[i]}{op}{pool[j]}={c}",) + sub
+    return None
+
+
+def moves(pool, ops: str, bound: int | None = None):
+    """Every legal step on a pool of numbers, as (i, j, op, result): ordered pairs of positions i != j,
+    exact results only, within [-bound, bound] when a bound is given; always in this order (the
+    generator draws from it, so the order is part of the data's bytes)."""
+    for i, a in enumerate(pool):
+        for j, b in enumerate(pool):
+            for op in ops if i != j else "":
+                c = _apply(a, op, b)
+                if c is not None and (bound is None or abs(c) <= bound):
+                    yield i, j, op, c
+
+
+def rest(pool, i: int, j: int) -> tuple:
+    """The pool without positions i and j."""
+    return tuple(x for k, x in enumerate(pool) if k not in (i, j))
+
+
+def _inverse(goal: int, d: int, bound: int):
+    """Every (x, op, x_first) with `x op d = goal` (x_first) or `d op x = goal`, x exact and within bound."""
+    out = [(goal - d, "+", True), (goal + d, "-", True), (d - goal, "-", False)]
+    if d and goal % d == 0:
+        out.append((goal // d, "*", True))
+    if d:
+        out.append((goal * d, "/", True))
+    if goal and d % goal == 0 and d // goal:
+        out.append((d // goal, "/", False))
+    return [o for o in out if abs(o[0]) <= bound]
+
+
+def chain(pool: tuple, goal: int, bound: int, rng: random.Random):
+    """A chain solution, last step first, as (a, op, b, goal, given integers used), or None: depth-first
+    over (given integer, operator) in an order drawn from rng, so the gold is one of many solutions."""
+    if len(pool) == 2:
+        options = [(x, op, y) for x, y in (pool, pool[::-1]) for op in "+-*/"]
+        rng.shuffle(options)
+        return next(([(x, op, y, goal, (x, y))] for x, op, y in options if _apply(x, op, y) == goal), None)
+    ds = sorted(set(pool))
+    rng.shuffle(ds)
+    for d in ds:
+        left = list(pool)
+        left.remove(d)
+        options = _inverse(goal, d, bound)
+        rng.shuffle(options)
+        for x, op, x_first in options:
+            sub = chain(tuple(left), x, bound, rng)
+            if sub is not None:
+                return [(x, op, d, goal, (d,)) if x_first else (d, op, x, goal, (d,))] + sub
+    return None
