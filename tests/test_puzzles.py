@@ -99,15 +99,20 @@ def test_goal_trace_is_the_papers_example_written_last_step_first():
     text = "-3+7=4 [3 6 51 58], 3*-1=-3 [6 51 58], 6-7=-1 [51 58], 58-51=7 []"
     assert answers.check(numbers, target, text) is None
     assert answers.verify(numbers, target, "-3+7=4, 3*-1=-3, 6-7=-1, 58-51=7")  # no lists: the steps alone
-    # each wrong piece gets its reason, step by step
-    assert answers.check(numbers, target, text.replace("[6 51 58]", "[6 51 57]")).startswith("wrong state: step 2")
-    assert answers.check(numbers, target, text.replace("3*-1=-3", "3*-1=-4")).startswith("wrong final value: step 2")
-    assert answers.check(numbers, target, text.replace("6-7=-1", "6-8=-1")).startswith("arithmetic error: step 3")
-    assert answers.check(numbers, target, text.replace("58-51=7 []", "58-58=0 []")).startswith("wrong final value")
-    # one step short: step 3 is read as the innermost, whose operands must both be given integers
-    assert answers.check(numbers, target, text.rsplit(", ", 1)[0]).startswith("operand not available: step 3")
-    assert answers.check([1, 2, 3], 3, "1+2=3").startswith("number left unused")
-    assert answers.check([3, 6, 7, 51, 58], 4, "4*1=4, 3*-1=-3").startswith("operand not available: step 1")
+    # read last to first, each wrong piece gets its reason, step by step; check() refuses each of them
+    # and names its first-to-last reason (what a `state` run's mining has always seen)
+    broken = {text.replace("[6 51 58]", "[6 51 57]"): "wrong state: step 2",
+              text.replace("3*-1=-3", "3*-1=-4"): "wrong final value: step 2",
+              text.replace("6-7=-1", "6-8=-1"): "arithmetic error: step 3",
+              text.replace("58-51=7 []", "58-58=0 []"): "wrong final value",
+              # one step short: step 3 is read as the innermost, whose operands must both be given integers
+              text.rsplit(", ", 1)[0]: "operand not available: step 3"}
+    for wrong, reason in broken.items():
+        assert answers._backward(numbers, target, wrong.split(", ")).startswith(reason)
+        assert answers.check(numbers, target, wrong) == answers._forward(numbers, target, wrong.split(", "))
+        assert answers.check(numbers, target, wrong).startswith("operand not available: step 1")
+    assert answers._backward([1, 2, 3], 3, ["1+2=3"]).startswith("number left unused")
+    assert answers._backward([3, 6, 7, 51, 58], 4, ["4*1=4", "3*-1=-3"]).startswith("operand not available: step 1")
 
 
 @settings(max_examples=200, deadline=None)

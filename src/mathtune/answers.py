@@ -3,8 +3,9 @@
 An answer is N-1 steps `a op b = c`, comma separated, that use every given integer and every
 intermediate result exactly once and end at the target; a step may carry a sorted list of numbers
 (`[..]`), which the verifier checks too. `check` reads the steps first to last (`steps` and `state`
-traces), or last to first when the first step makes the target (the `goal` trace: each step makes
-the current goal from one given integer and the next goal; the list is the given integers unused).
+traces) and also accepts them last to first when the first step makes the target (the `goal` trace:
+each step makes the current goal from one given integer and the next goal; the list is the given
+integers unused); a wrong answer gets its first-to-last reason (`_backward` gives the other).
 Both readings accept only a real solution: the same steps, in an order in which they compute the target.
 `solve` certifies solvability by exhaustive search; `chain` finds a solution of the `goal` shape.
 
@@ -55,8 +56,10 @@ def check(numbers, target: int, solution) -> str | None:
     parts = [p for p in _SEPARATORS.split(text) if p.strip()]
     reason = _forward(numbers, target, parts)
     first = _STEP.fullmatch(parts[0]) if parts else None
-    if reason is not None and first and int(first[4]) == target:  # written last step first: `goal`
-        return _backward(numbers, target, parts)
+    if reason is not None and first and int(first[4]) == target and _backward(numbers, target, parts) is None:
+        return None  # a solution written last step first (`goal`)
+    # a wrong answer keeps its first-to-last reason, so the reasons (mining's error types) of a `steps` or
+    # `state` run are those of the code before `goal` existed: session 18 measured a changed mining otherwise
     return reason
 
 
