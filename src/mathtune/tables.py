@@ -194,9 +194,12 @@ def _read_at(repo: str, path: str, rev: str) -> str | None:
     changes, and the experiment and seed tables read the same baselines and runs again (~1 s a read)."""
     import dvc.api
     from dvc.exceptions import DvcException
+    from dvc_data.index.index import DataIndexDirError
     try:
         return dvc.api.read(path, repo=repo, rev=rev)
-    except (DvcException, FileNotFoundError):  # a run that did not evaluate this model or set
+    # a run that did not evaluate this model or set, or (DataIndexDirError) one whose outputs this clone's
+    # cache lacks: a new checkout has only its own runs; the caller falls back to the git-tracked record
+    except (DvcException, FileNotFoundError, DataIndexDirError):
         return None
 
 
