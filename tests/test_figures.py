@@ -184,3 +184,15 @@ def test_the_dual_figure_draws_the_workspace_arms_when_it_has_them(monkeypatch):
                                                                           "dvc exp run -S sft.mix.irsp=0"]
     figures.dual_ablation(rows[2:])  # no workspace arms: the largest sweep
     assert drawn["runs"] == ["old", "old-none", "old-irsp"]
+
+
+def test_a_run_whose_outputs_the_cache_lacks_reads_as_none(monkeypatch):
+    # a new checkout has no DVC cache of older commits: dvc raises DataIndexDirError there, and the tables
+    # must fall back to the git-tracked record instead of failing `make figures`
+    import dvc.api
+    from dvc_data.index.index import DataIndexDirError
+
+    def missing(*a, **k):
+        raise DataIndexDirError("failed to load directory ('data', 'predictions')")
+    monkeypatch.setattr(dvc.api, "read", missing)
+    assert tables._read_at("/nonexistent-repo-for-this-test", "data/predictions/sft/in_domain.jsonl", "0" * 40) is None
