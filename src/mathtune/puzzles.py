@@ -59,8 +59,13 @@ def render(steps: list[tuple[int, str, int, int]], numbers: list[int], trace: st
         pool[a] -= 1
         pool[b] -= 1
         pool[c] += 1
-        out.append(f"{a}{op}{b}={c} [{' '.join(map(str, sorted(pool.elements())))}]")
+        out.append(_listed_step(a, op, b, c, pool))
     return ", ".join(out)
+
+
+def _listed_step(a: int, op: str, b: int, c: int, pool: Counter) -> str:
+    """One step followed by the sorted numbers of `pool` (`state`: numbers left; `goal`: given integers left)."""
+    return f"{a}{op}{b}={c} [{' '.join(map(str, sorted(pool.elements())))}]"
 
 
 def generate(rng: random.Random, split: Split, ops: str, bound: int = 10**9,
@@ -95,7 +100,7 @@ def _render_goal(chain: list[tuple], numbers: list[int]) -> str:
     pool, out = Counter(numbers), []
     for a, op, b, c, used in chain:
         pool.subtract(used)
-        out.append(f"{a}{op}{b}={c} [{' '.join(map(str, sorted(pool.elements())))}]")
+        out.append(_listed_step(a, op, b, c, pool))
     return ", ".join(out)
 
 
