@@ -129,6 +129,43 @@ def test_goal_traces_verify_list_the_given_integers_left_and_draw_the_same_puzzl
         assert all(abs(int(v)) <= bound for s in steps for v in re.findall(r"-?\d+", s.split(" [")[0]))
 
 
+def test_unwind_trace_is_the_papers_example_computing_each_next_goal():
+    numbers, target, _ = PAPER
+    text = "4-7=-3 [3 6 51 58], -3/3=-1 [6 51 58], 6--1=7 [51 58], 58-51=7 []"
+    assert answers.check(numbers, target, text) is None
+    assert not answers.verify(numbers, target, "4-7=-3, 3*-3=-9")
+    broken = {text.replace("4-7=-3", "4-7=-2"): "arithmetic error: step 1",
+              text.replace("4-7=-3", "5-7=-2"): "operand not available: step 1",  # does not use the goal 4
+              text.replace("-3/3=-1", "-3/6=-1"): "inexact division: step 2",
+              text.replace("[6 51 58]", "[3 51 58]"): "wrong state: step 2",
+              text.replace("58-51=7 []", "58-51=8 []"): "wrong final value: step 4",
+              text.rsplit(", ", 1)[0]: "wrong final value: step 3"}  # one step short: read as the innermost step
+    for wrong, reason in broken.items():
+        assert answers._backward(numbers, target, wrong.split(", "), unwind=True).startswith(reason)
+        assert answers.check(numbers, target, wrong).startswith("operand not available: step 1")  # first-to-last
+    # `goal * 0 = 0` would stand for `0 / 0 = goal`: a given 0 is never the integer an outer step uses
+    assert answers.check([0, 1, 1], 5, "5*0=0 [1 1], 1-1=0 []") is not None
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 10**9), n=st.integers(2, 5), bound=st.integers(60, 500))
+def test_unwind_traces_are_the_goal_chain_written_as_forward_computations(seed, n, bound):
+    split = puzzles.Split("t", 1, n, n, 1, 20)
+    numbers, target, solution = puzzles.generate(random.Random(seed), split, "+-*/", bound, "unwind")
+    goal = puzzles.generate(random.Random(seed), split, "+-*/", bound, "goal")
+    assert (numbers, target) == goal[:2]
+    assert answers.verify(numbers, target, solution)
+    steps, goal_steps = solution.split(", "), goal[2].split(", ")
+    assert [s.split(" [")[1] for s in steps] == [s.split(" [")[1] for s in goal_steps]  # same lists, same chain
+    if solution.endswith("[]"):
+        assert steps[-1] == goal_steps[-1]  # the innermost step is written as it is
+        goals = [target] + [int(s.split(" [")[0].split("=")[1]) for s in steps[:-1]]
+        for k, s in enumerate(steps[:-1]):  # each outer step uses the current goal and yields the next one
+            left = re.fullmatch(r"(-?\d+)([-+*/])(-?\d+)", s.split("=")[0])
+            assert goals[k] in (int(left[1]), int(left[3]))
+        assert steps[-1].split(" [")[0].endswith(f"={goals[-1]}")
+
+
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(alphabet=st.sampled_from(list("0123456789-+*/=,;[] \n.x\u0661\u2212\u00d7")), max_size=60)
        | st.text(max_size=60))

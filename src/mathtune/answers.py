@@ -3,11 +3,13 @@
 An answer is N-1 steps `a op b = c`, comma separated, that use every given integer and every
 intermediate result exactly once and end at the target; a step may carry a sorted list of numbers
 (`[..]`), which the verifier checks too. `check` reads the steps first to last (`steps` and `state`
-traces) and also accepts them last to first when the first step makes the target (the `goal` trace:
-each step makes the current goal from one given integer and the next goal; the list is the given
-integers unused); a wrong answer gets its first-to-last reason (`_backward` gives the other).
+traces) and also accepts a chain written outermost step first: last to first when the first step makes
+the target (the `goal` trace: each step makes the current goal from one given integer and the next goal),
+or as steps that compute each next goal from the current one and a given integer (the `unwind` trace:
+`24-6=18` for `18+6=24`); the list is then the given integers unused. A wrong answer gets its
+first-to-last reason (`_backward` gives the others).
 Both readings accept only a real solution: the same steps, in an order in which they compute the target.
-`solve` certifies solvability by exhaustive search; `chain` finds a solution of the `goal` shape.
+`solve` certifies solvability by exhaustive search; `chain` finds a solution of the `goal` / `unwind` shape.
 
 Pure Python (no torch): model output is only ever a string here, parsed by regex, never eval'd.
     >>> verify([3, 6, 7, 51, 58], 4, "58-51=7, 6-7=-1, 3*-1=-3, -3+7=4")
@@ -55,8 +57,9 @@ def check(numbers, target: int, solution) -> str | None:
         return "empty"
     parts = [p for p in _SEPARATORS.split(text) if p.strip()]
     reason = _forward(numbers, target, parts)
-    if reason is not None and parts and _backward(numbers, target, parts) is None:
-        return None  # a solution written last step first (`goal`; _backward refuses a first step not making the target)
+    if reason is not None and parts and (_backward(numbers, target, parts) is None
+                                         or _backward(numbers, target, parts, unwind=True) is None):
+        return None  # a chain written outermost step first (`goal`, `unwind`: _backward)
     # a wrong answer keeps its first-to-last reason, so the reasons (mining's error types) of a `steps` or
     # `state` run are those of the code before `goal` existed: session 18 measured a changed mining otherwise
     return reason
@@ -97,26 +100,38 @@ def _listed(text: str) -> Counter | None:
     return Counter(map(int, listed)) if all(re.fullmatch(_NUM, x) for x in listed) else None
 
 
-def _backward(numbers, target: int, parts: list[str]) -> str | None:
-    """check() of a chain written last step first (`goal`): step k makes the current goal (the target,
-    then the goal step k-1 left) from one given integer and the next goal; the last step makes its goal
-    from the two given integers left. A listed state is the given integers not yet used."""
+def _backward(numbers, target: int, parts: list[str], unwind: bool = False) -> str | None:
+    """check() of a chain whose first written step is the outermost: step k handles the current goal
+    (the target, then the goal step k-1 left) with one given integer; the last step makes its goal from
+    the two given integers left. A listed state is the given integers not yet used.
+    `goal` (unwind False): step k writes `x op d = goal`, x the next goal (answers read last to first);
+    `unwind`: step k computes the next goal from the goal, `goal op d = x` (or `d op goal = x`), each
+    such step the inverse of a forward step `x op' d = goal` (`d op' x = goal`), so it is valid iff that is."""
     pool, goal = Counter(numbers), target
     for k, part in enumerate(parts, 1):
         m = _STEP.fullmatch(part)
         if not m:
             return f"bad format: step {k} {part.strip()[:40]!r}"
         a, op, b, c = int(m[1]), m[2], int(m[3]), int(m[4])
-        if c != goal:
+        innermost = k == len(parts)
+        if c != goal and (innermost or not unwind):
             return f"wrong final value: step {k} makes {c} for the goal {goal}"
         listed = None if m[5] is None else _listed(m[5])
         if m[5] is not None and listed is None:
             return f"wrong state: step {k} lists [{m[5].strip()[:40]}]"
-        if k == len(parts):  # the innermost step: both operands are given integers
+        if innermost:  # both operands are given integers
             for operand in (a, b):
                 if pool[operand] <= 0:
                     return f"operand not available: step {k} op {op} operand {operand}"
                 pool[operand] -= 1
+        elif unwind:  # one operand is the goal (the first where both are), the other a given integer d != 0
+            if goal not in (a, b):
+                return f"operand not available: step {k} op {op} does not use the goal {goal}"
+            d = b if a == goal else a
+            if pool[d] <= 0 or d == 0:  # x * 0 = 0 would make `0 / 0 = x` true for any x
+                return f"operand not available: step {k} op {op} operand {d}"
+            pool[d] -= 1
+            goal = c
         else:  # one operand is a given integer (b first: `x op d` is the trace's own order), the other the next goal
             given = [d for d in (b, a) if pool[d] > 0]
             if not given:

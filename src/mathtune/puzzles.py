@@ -9,8 +9,10 @@ A step may carry the numbers left after it, sorted (`puzzles.trace: state`):
 `puzzles.trace: goal` writes a chain solution last step first, each step making the current goal from
 one given integer and a new goal, with the given integers still unused: `"-3+7=4 [3 6 51 58], 3*-1=-3
 [6 51 58], 6-7=-1 [51 58], 58-51=7 []"`. What is left after a step is then a smaller puzzle of given
-integers (an N = 3 puzzle after the first step of an N = 4 one), whatever N is. The verifier accepts an
-answer in either order (`answers.check`).
+integers (an N = 3 puzzle after the first step of an N = 4 one), whatever N is. `puzzles.trace: unwind`
+is the same chain with each outer step written as the computation of the next goal from the goal and a
+given integer, so a step's result follows its operands: `"4-7=-3 [3 6 51 58], -3/3=-1 [6 51 58],
+6--1=7 [51 58], 58-51=7 []"`. The verifier accepts each of these forms (`answers.check`).
 Every intermediate result and the target lie within [-bound, bound] (`puzzles.bound`, alike for train
 and the test sets), so the task is the search, not long multiplication (Countdown keeps T <= 100).
 
@@ -87,19 +89,28 @@ def generate(rng: random.Random, split: Split, ops: str, bound: int = 10**9,
             steps.append((pool[i], op, pool[j], c))
             pool = list(answers.rest(pool, i, j)) + [c]
         if len(pool) == 1:
-            if trace == "goal":
+            if trace in ("goal", "unwind"):
                 chain = answers.chain(tuple(numbers), pool[0], bound, rng)
                 if chain is not None:
-                    return numbers, pool[0], _render_goal(chain, numbers)
+                    return numbers, pool[0], _render_goal(chain, numbers, trace == "unwind")
                 trace = "state"  # no chain solution (~2 % of N = 4): the drawn path, first step first
             return numbers, pool[0], render(steps, numbers, trace)
 
 
-def _render_goal(chain: list[tuple], numbers: list[int]) -> str:
-    """The `goal` answer text: each step with the given integers not yet used."""
+_INVERSE = {"+": "-", "-": "+", "*": "/", "/": "*"}
+
+
+def _render_goal(chain: list[tuple], numbers: list[int], unwind: bool) -> str:
+    """The `goal` or `unwind` answer text: each step with the given integers not yet used.
+
+    `unwind` writes an outer step `x op d = goal` as `goal op' d = x` and `d op x = goal` (op - or /) as
+    `d op goal = x`: the next goal is then the step's result, computed from numbers already written."""
     pool, out = Counter(numbers), []
     for a, op, b, c, used in chain:
         pool.subtract(used)
+        if unwind and len(used) == 1:
+            d = used[0]
+            a, op, b, c = (c, _INVERSE[op], d, a) if b == d else (d, op, c, b)
         out.append(_listed_step(a, op, b, c, pool))
     return ", ".join(out)
 
@@ -180,8 +191,8 @@ def synthesize(cfg, out_dir: str | Path) -> dict:
     """Write train and the three test sets as JSONL under out_dir; returns metrics."""
     if any(ch not in "+-*/" for ch in cfg.ops) or not cfg.ops:
         raise ValueError(f"params puzzles.ops: expected a subset of '+-*/', got {cfg.ops!r}")
-    if cfg.trace not in ("steps", "state", "goal"):
-        raise ValueError(f"params puzzles.trace: expected 'steps', 'state' or 'goal', got {cfg.trace!r}")
+    if cfg.trace not in ("steps", "state", "goal", "unwind"):
+        raise ValueError(f"params puzzles.trace: expected 'steps', 'state', 'goal' or 'unwind', got {cfg.trace!r}")
     if not 2 <= cfg.train_n_from <= cfg.train_n_min:
         raise ValueError("params puzzles.train_n_from: must be >= 2 and <= puzzles.train_n_min")
     if cfg.bound < max(cfg.ood_value_max, cfg.value_max):
