@@ -6,6 +6,7 @@ stage) and the test items; the exhaustive solver (`answers._solve`) decides whic
 good. Pure Python, seconds.
 
     python benchmarks/failure_modes.py --model sft --set in_domain [--rev <experiment name or commit>]
+        [--reading goal|unwind]   # a wrong answer's reason read in that trace's order (`answers._backward`)
 """
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ def main() -> None:
     ap.add_argument("--model", default="sft")
     ap.add_argument("--set", default="in_domain")
     ap.add_argument("--rev", default=None, help="read the predictions of this DVC experiment or commit")
+    ap.add_argument("--reading", choices=("goal", "unwind"), default=None,
+                    help="reasons of a goal/unwind run: check() names a wrong answer's first-to-last reason")
     args = ap.parse_args()
     items = {it["id"]: it for it in io.read_jsonl(io.path(f"data/puzzles/{args.set}.jsonl"))}
     # the test items are the same in every run (puzzles.seed fixes them); a git-tracked record keeps only bits
@@ -39,9 +42,13 @@ def main() -> None:
         it = items[p["id"]]
         n = len(it["numbers"])
         by_n[n].append((good_first_moves(it["numbers"], it["target"]), bool(p["correct"])))
-        if p["reason"]:
-            m = re.match(r"([a-z ]+?)(?::| at)? step (\d+)", p["reason"])
-            reasons[(n, m.group(1), int(m.group(2))) if m else (n, p["reason"].split(":")[0], 0)] += 1
+        reason = p["reason"]
+        if reason and args.reading:
+            parts = [s for s in p["output"].split(", ") if s.strip()]
+            reason = answers._backward(it["numbers"], it["target"], parts, args.reading == "unwind") if parts else reason
+        if reason:
+            m = re.match(r"([a-z ]+?)(?::| at)? step (\d+)", reason)
+            reasons[(n, m.group(1), int(m.group(2))) if m else (n, reason.split(":")[0], 0)] += 1
     print(f"## {args.model} on {args.set} ({args.rev or 'workspace'}): first failure reason (N, reason, step; 0 = whole answer)")
     print("| N | reason | step | answers |\n|---|---|---|---|")
     for (n, why, step), count in sorted(reasons.items()):
