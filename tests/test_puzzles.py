@@ -143,6 +143,13 @@ def test_unwind_trace_is_the_papers_example_computing_each_next_goal():
     for wrong, reason in broken.items():
         assert answers._backward(numbers, target, wrong.split(", "), unwind=True).startswith(reason)
         assert answers.check(numbers, target, wrong).startswith("operand not available: step 1")  # first-to-last
+    # diagnose() names a wrong answer by the reading its gold follows (evaluate's reasons, mining's types)
+    wrong = text.replace("4-7=-3", "4-7=-2")
+    assert answers.diagnose(numbers, target, wrong, text).startswith("arithmetic error: step 1")
+    assert answers.diagnose(numbers, target, wrong, PAPER[2]) == answers.check(numbers, target, wrong)
+    goal = "-3+7=4 [3 6 51 58], 3*-1=-3 [6 51 58], 6-7=-1 [51 58], 58-51=7 []"
+    assert answers.diagnose(numbers, target, goal.replace("6-7=-1", "6-8=-1"), goal).startswith("arithmetic error: step 3")
+    assert answers.diagnose(numbers, target, text, PAPER[2]) is None and answers.diagnose(numbers, target, "", text) == "empty"
     # `goal * 0 = 0` would stand for `0 / 0 = goal`: a given 0 is never the integer an outer step uses
     assert answers.check([0, 1, 1], 5, "5*0=0 [1 1], 1-1=0 []") is not None
 

@@ -7,7 +7,7 @@ traces) and also accepts a chain written outermost step first: last to first whe
 the target (the `goal` trace: each step makes the current goal from one given integer and the next goal),
 or as steps that compute each next goal from the current one and a given integer (the `unwind` trace:
 `24-6=18` for `18+6=24`); the list is then the given integers unused. A wrong answer gets its
-first-to-last reason (`_backward` gives the others).
+first-to-last reason (`_backward` gives the others; `diagnose` picks the reading of the gold's order).
 Both readings accept only a real solution: the same steps, in an order in which they compute the target.
 `solve` certifies solvability by exhaustive search; `chain` finds a solution of the `goal` / `unwind` shape.
 
@@ -52,16 +52,37 @@ def check(numbers, target: int, solution) -> str | None:
         return "not a string"
     if len(solution) > MAX_CHARS:
         return "too long"
-    text = solution.translate(_UNICODE).strip().rstrip(".").strip()
-    if not text:
+    parts = _parts(solution)
+    if not parts:
         return "empty"
-    parts = [p for p in _SEPARATORS.split(text) if p.strip()]
     reason = _forward(numbers, target, parts)
     if reason is not None and parts and (_backward(numbers, target, parts) is None
                                          or _backward(numbers, target, parts, unwind=True) is None):
         return None  # a chain written outermost step first (`goal`, `unwind`: _backward)
     # a wrong answer keeps its first-to-last reason, so the reasons (mining's error types) of a `steps` or
     # `state` run are those of the code before `goal` existed: session 18 measured a changed mining otherwise
+    return reason
+
+
+def _parts(text: str) -> list[str]:
+    """An answer's steps: normalised operators, split at the separators, empty pieces dropped."""
+    text = text.translate(_UNICODE).strip().rstrip(".").strip()
+    return [p for p in _SEPARATORS.split(text) if p.strip()]
+
+
+def diagnose(numbers, target: int, solution, gold: str | None) -> str | None:
+    """check()'s verdict, with a wrong answer's reason read in the order its `gold` is written: first to
+    last (`steps`, `state`: check()'s own reason) or outermost step first (`goal`, `unwind`), so the bad cases of
+    a goal or unwind run are named by their own steps (evaluate's reasons, mining's error types)."""
+    reason = check(numbers, target, solution)
+    if reason is None or reason in ("not a string", "too long", "empty") or not isinstance(gold, str):
+        return reason
+    gold_parts = _parts(gold)
+    if _forward(numbers, target, gold_parts) is None:
+        return reason
+    for unwind in (False, True):
+        if _backward(numbers, target, gold_parts, unwind) is None:
+            return _backward(numbers, target, _parts(solution), unwind)
     return reason
 
 

@@ -74,7 +74,7 @@ def score_set(name: str, items: list[dict], outputs: list[str]) -> tuple[dict, l
         metrics = {**rate(f"puzzles/{name}/pass@1", ok), f"puzzles/{name}/n": len(items)}
         for it, o, s in zip(items, outputs, ok):
             rows.append({"id": it["id"], "output": o, "gold": it["completion"], "correct": s,
-                         "reason": None if s else answers.check(it["numbers"], it["target"], o)})
+                         "reason": None if s else answers.diagnose(it["numbers"], it["target"], o, it["completion"])})
     return metrics, rows
 
 

@@ -64,7 +64,8 @@ def rule_keyphrases(item: dict, output: str) -> list[str]:
 
 
 def puzzle_keyphrases(item: dict, output: str) -> list[str]:
-    reason = answers.check(item["numbers"], item["target"], output) or "correct"
+    # read in the gold's order: a goal/unwind run's wrong answers are named by their own steps
+    reason = answers.diagnose(item["numbers"], item["target"], output, item.get("completion")) or "correct"
     kind = next((r for r in answers.REASONS if reason.startswith(r)), reason)
     phrases = [kind]
     op = re.search(r"op (\S)", reason)
