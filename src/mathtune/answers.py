@@ -52,9 +52,9 @@ def check(numbers, target: int, solution) -> str | None:
         return "not a string"
     if len(solution) > MAX_CHARS:
         return "too long"
-    parts = _parts(solution)
-    if not parts:
+    if not solution.translate(_UNICODE).strip().rstrip(".").strip():
         return "empty"
+    parts = _parts(solution)  # separators alone leave none: `_forward` names the numbers left unused
     reason = _forward(numbers, target, parts)
     if reason is not None and parts and (_backward(numbers, target, parts) is None
                                          or _backward(numbers, target, parts, unwind=True) is None):
