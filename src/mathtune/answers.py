@@ -52,9 +52,10 @@ def check(numbers, target: int, solution) -> str | None:
         return "not a string"
     if len(solution) > MAX_CHARS:
         return "too long"
-    if not solution.translate(_UNICODE).strip().rstrip(".").strip():
+    text = _normal(solution)
+    if not text:
         return "empty"
-    parts = _parts(solution)  # separators alone leave none: `_forward` names the numbers left unused
+    parts = _parts(text)  # separators alone leave none: `_forward` names the numbers left unused
     reason = _forward(numbers, target, parts)
     if reason is not None and parts and (_backward(numbers, target, parts) is None
                                          or _backward(numbers, target, parts, unwind=True) is None):
@@ -64,9 +65,13 @@ def check(numbers, target: int, solution) -> str | None:
     return reason
 
 
+def _normal(text: str) -> str:
+    """An answer with Unicode operators made ASCII, outer space and a final full stop dropped."""
+    return text.translate(_UNICODE).strip().rstrip(".").strip()
+
+
 def _parts(text: str) -> list[str]:
-    """An answer's steps: normalised operators, split at the separators, empty pieces dropped."""
-    text = text.translate(_UNICODE).strip().rstrip(".").strip()
+    """A normalised answer's steps: split at the separators, empty pieces dropped."""
     return [p for p in _SEPARATORS.split(text) if p.strip()]
 
 
@@ -77,12 +82,12 @@ def diagnose(numbers, target: int, solution, gold: str | None) -> str | None:
     reason = check(numbers, target, solution)
     if reason is None or reason in ("not a string", "too long", "empty") or not isinstance(gold, str):
         return reason
-    gold_parts = _parts(gold)
+    gold_parts = _parts(_normal(gold))
     if _forward(numbers, target, gold_parts) is None:
         return reason
     for unwind in (False, True):
         if _backward(numbers, target, gold_parts, unwind) is None:
-            return _backward(numbers, target, _parts(solution), unwind)
+            return _backward(numbers, target, _parts(_normal(solution)), unwind)
     return reason
 
 
