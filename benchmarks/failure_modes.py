@@ -6,7 +6,9 @@ stage) and the test items; the exhaustive solver (`answers._solve`) decides whic
 good. Pure Python, seconds.
 
     python benchmarks/failure_modes.py --model sft --set in_domain [--rev <experiment name or commit>]
-        [--reading goal|unwind]   # a wrong answer's reason read in that trace's order (`answers._backward`)
+
+A wrong answer's reason is read in the order its gold is written (`answers.diagnose`): a goal or unwind
+run's answers are named by their own steps, also for runs recorded before evaluate used it.
 """
 from __future__ import annotations
 
@@ -29,8 +31,6 @@ def main() -> None:
     ap.add_argument("--model", default="sft")
     ap.add_argument("--set", default="in_domain")
     ap.add_argument("--rev", default=None, help="read the predictions of this DVC experiment or commit")
-    ap.add_argument("--reading", choices=("goal", "unwind"), default=None,
-                    help="reasons of a goal/unwind run: check() names a wrong answer's first-to-last reason")
     args = ap.parse_args()
     items = {it["id"]: it for it in io.read_jsonl(io.path(f"data/puzzles/{args.set}.jsonl"))}
     # the test items are the same in every run (puzzles.seed fixes them); a git-tracked record keeps only bits
@@ -42,10 +42,7 @@ def main() -> None:
         it = items[p["id"]]
         n = len(it["numbers"])
         by_n[n].append((good_first_moves(it["numbers"], it["target"]), bool(p["correct"])))
-        reason = p["reason"]
-        if reason and args.reading:
-            parts = [s for s in p["output"].split(", ") if s.strip()]
-            reason = answers._backward(it["numbers"], it["target"], parts, args.reading == "unwind") if parts else reason
+        reason = p["reason"] and answers.diagnose(it["numbers"], it["target"], p["output"], p["gold"])
         if reason:
             m = re.match(r"([a-z ]+?)(?::| at)? step (\d+)", reason)
             reasons[(n, m.group(1), int(m.group(2))) if m else (n, reason.split(":")[0], 0)] += 1
