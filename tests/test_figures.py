@@ -54,15 +54,20 @@ def test_seed_replicates_give_mean_sd_range_and_a_pooled_sign_test(monkeypatch):
         r.update(commit=name, metrics={"evaluate.sft/puzzles/in_domain/pass@1": sft,
                                        "evaluate.dpo/puzzles/in_domain/pass@1": dpo})
         return r
-    rows = [run("workspace", 0, 0.2, 0.4), run("s1", 1, 0.4, 0.4), run("other", 0, 0.5, 0.5)]
+    rows = [run("workspace", 0, 0.2, 0.4), run("s1", 1, 0.4, 0.4), run("other", 0, 0.5, 0.5),
+            run("rerun", 0, 0.9, 0.9)]  # the workspace's seeds again: adds nothing
+    rows[1]["params"]["mining.heldout_per_type"] = 100  # a smaller mined_types set: still a replicate
     rows[2]["params"]["sft.mix.ir"] = 0  # not a seed replicate: left out
+    for seed in (3, 4, 5):  # a larger sweep of an older default: not the workspace's, left out
+        rows.append(run(f"old{seed}", seed, 0.5, 0.5))
+        rows[-1]["params"]["sft.mix.irsp"] = 0
     preds = {("workspace", "sft"): "11000", ("workspace", "dpo"): "01110",   # only SFT 1, only DPO 2
              ("s1", "sft"): "11110", ("s1", "dpo"): "01111"}                  # only SFT 1, only DPO 1
     monkeypatch.setattr(tables, "predictions", lambda m, t, rev=None: _preds(preds[rev, m]))
     text = tables.seed_table(rows, sets=("in_domain",))
     assert "| sft | in_domain | 0.200 | 0.400 | 0.300 | 0.141 | 0.200–0.400 |" in text  # sd = 0.2 / sqrt(2)
     assert "| dpo | in_domain | 0.400 | 0.400 | 0.400 | 0.000 | 0.400–0.400 |" in text
-    assert "other" not in text
+    assert "other" not in text and "rerun" not in text and "old" not in text
     assert "2 items only SFT right, 3 only DPO, sign test p = 1." in text
     assert tables.seed_table(rows[:1]) == ""  # one run: no replicate table
 

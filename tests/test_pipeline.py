@@ -141,6 +141,10 @@ def test_dvc_repro_runs_all_seven_stages_end_to_end(tmp_path):
     for model in ("base", "sft", "mining", "dpo"):
         for test_set in ("gsm8k", "in_domain", "ood_range", "ood_components"):
             assert (tmp_path / f"data/predictions/{model}/{test_set}.jsonl").is_file()
+    key = lambda r: (tuple(r["numbers"]), r["target"])  # noqa: E731
+    held = {key(r) for r in map(json.loads, (tmp_path / "data/mining/heldout.jsonl").read_text().splitlines())}
+    mined = [json.loads(x) for x in (tmp_path / "data/mining/targeted.jsonl").read_text().splitlines()]
+    assert held and not held & {key(r) for r in mined if r["source"] == "puzzles"}  # mined_types is never trained on
     shown = json.loads(_dvc(tmp_path, "metrics", "show", "--json").stdout)
     metrics = next(iter(shown.values()))["data"]["metrics/evaluate.json"]["data"]
     for model in ("base", "sft", "mining", "dpo"):

@@ -220,7 +220,7 @@ def stage(cfg) -> dict:
     Round 1 mines the SFT model (models/sft). Each round then goes on fine-tuning the model it mined on
     the targeted data kept so far plus replayed train puzzles (round_records); the next round mines that
     model, and the last round's is models/mining, the policy DPO starts from. heldout.jsonl holds fresh
-    puzzles per round-1 error type, never trained on.
+    puzzles per round-1 error type, never trained on: no round's candidates may equal one (nor a test item).
     """
     import pandas as pd
 
@@ -253,6 +253,7 @@ def stage(cfg) -> dict:
             taken = keys | {(tuple(r["numbers"]), r["target"]) for r in p} | \
                 {(tuple(r["numbers"]), r["target"]) for r in out["targeted"] if r["source"] == "puzzles"}
             held = heldout(cfg, out["cases"], [t["name"] for t in out["types"]], spec, taken)
+            keys = keys | {(tuple(r["numbers"]), r["target"]) for r in held}  # later rounds never synthesise them
         dest = io.path("models/mining") if rnd == cfg.rounds else models.checkpoint_dir("mining-rounds") / f"round{rnd}"
         records = round_records(cfg, rnd, targeted, p)
         trained = tuning.train_sft(round_cfg(cfg, rnd, current), records, dest, stage="mining-train", start=current)

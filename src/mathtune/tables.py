@@ -245,10 +245,16 @@ def experiment_pairs(rows: list[dict], sets=("in_domain", "gsm8k", MINED)) -> st
 
 
 def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
-    """Markdown: the runs that differ from the workspace only in stage seeds, per model: each seed's score,
-    mean, sample sd and range; and SFT → DPO pooled over the seeds (discordant items summed, sign test)."""
+    """Markdown: the runs that differ from the workspace only in stage seeds, one per set of seeds (the
+    workspace's own first), per model: each seed's score, mean, sample sd and range; and SFT → DPO pooled
+    over the seeds (discordant items summed, sign test). The size of the mined_types set
+    (mining.heldout_per_type) may differ too: that set is not in this table."""
     seed_keys = sorted({k for r in rows for k in r["params"] if k.endswith(".seed")})
-    runs = varying(rows, *seed_keys)
+    group = next((g for g in sweeps(rows, *seed_keys, "mining.heldout_per_type") if any(r is rows[0] for r in g)), [])
+    by_seeds: dict = {}
+    for r in group:  # row order: the workspace first, then its replicates; a re-run of the same seeds adds nothing
+        by_seeds.setdefault(tuple(r["params"].get(k, 0) for k in seed_keys), r)
+    runs = list(by_seeds.values())
     if len(runs) < 2:
         return ""
     runs.sort(key=lambda r: (any(r["params"].get(k) for k in seed_keys), r["name"]))  # all seeds 0 first
