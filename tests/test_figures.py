@@ -201,3 +201,12 @@ def test_a_run_whose_outputs_the_cache_lacks_reads_as_none(monkeypatch):
         raise DataIndexDirError("failed to load directory ('data', 'predictions')")
     monkeypatch.setattr(dvc.api, "read", missing)
     assert tables._read_at("/nonexistent-repo-for-this-test", "data/predictions/sft/in_domain.jsonl", "0" * 40) is None
+
+
+def test_the_workspace_own_sweep_not_an_older_larger_one():
+    rows = [_row("workspace", **{"dpo.rounds": 1}), _row("rounds2", **{"dpo.rounds": 2}),
+            _row("rerun", **{"dpo.rounds": 1}), _row("seed1", **{"dpo.rounds": 2, "sft.seed": 1})]
+    for i, n in enumerate((1, 2, 3, 2)):  # an older default (no IRSP) with three runs of rounds
+        rows.append(_row(f"old{i}", **{"dpo.rounds": n, "sft.mix.irsp": 0}))
+    assert [r["name"] for r in tables.varying(rows, "dpo.rounds")][:1] == ["old0"]  # the largest sweep
+    assert [r["name"] for r in tables.own_sweep(rows, "dpo.rounds")] == ["workspace", "rounds2"]

@@ -23,7 +23,7 @@ import seaborn as sns  # noqa: E402
 
 from mathtune import io  # noqa: E402
 from mathtune.tables import (MINED, MODELS, SETS, dual_arm, metric_key, dvc_cmd, experiments, interval,  # noqa: E402
-                             results_table, scores, sweeps, varying)
+                             own_sweep, results_table, scores, sweeps, varying)
 
 MARK = ("<!-- results:start -->", "<!-- results:end -->")
 
@@ -124,7 +124,7 @@ def dpo_stages(rows: list[dict]) -> Path:
     """base -> SFT -> DPO round 1 (the workspace), then DPO after more rounds (experiments on `dpo.rounds`)."""
     ws = rows[0]
     ws_rounds = ws["params"].get("dpo.rounds", 1)
-    more = [r for r in varying(rows, "dpo.rounds") if r["params"].get("dpo.rounds", 1) != ws_rounds]
+    more = [r for r in own_sweep(rows, "dpo.rounds") if r["params"].get("dpo.rounds", 1) != ws_rounds]
     runs = [(ws, m, m if m != "dpo" else f"dpo ({ws_rounds} round{'s' * (ws_rounds > 1)})") for m in MODELS]
     runs += [(r, "dpo", f"dpo ({r['params']['dpo.rounds']} rounds)") for r in more]
     data = [{"model": label, "test set": t, "score": v, **dict(zip(("lo", "hi"), interval(r, m, t)))}
@@ -140,11 +140,11 @@ def dpo_stages(rows: list[dict]) -> Path:
 def mining(rows: list[dict]) -> Path:
     f = io.path("data/mining/error_types.csv")
     types = pd.read_csv(f) if f.is_file() else pd.DataFrame(columns=["round", "name", "size"])
-    # every run that differs from the workspace only in mining params: the mining stage's model (SFT after
+    # the workspace and every run that differs from it only in mining params: the mining stage's model (SFT after
     # continued fine-tuning) with targeted data (per_type > 0) or on replay alone (the control), and the SFT
     # model both start from, on the puzzle sets and the held-out items per mined error type
     acc = []
-    for r in varying(rows, *[k for r in rows for k in r["params"] if k.startswith("mining.")]):
+    for r in own_sweep(rows, *sorted({k for r in rows for k in r["params"] if k.startswith("mining.")})):
         arm = "with" if r["params"].get("mining.per_type", 0) > 0 else "without"
         run = f"{r['name']} ({arm} mined data, {int(r['metrics'].get('mining.kept', 0) or 0)} items)"
         for model, label in (("sft", "SFT (start)"), ("mining", run)):

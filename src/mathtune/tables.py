@@ -250,11 +250,7 @@ def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
     over the seeds (discordant items summed, sign test). The size of the mined_types set
     (mining.heldout_per_type) may differ too: that set is not in this table."""
     seed_keys = sorted({k for r in rows for k in r["params"] if k.endswith(".seed")})
-    group = next((g for g in sweeps(rows, *seed_keys, "mining.heldout_per_type") if any(r is rows[0] for r in g)), [])
-    by_seeds: dict = {}
-    for r in group:  # row order: the workspace first, then its replicates; a re-run of the same seeds adds nothing
-        by_seeds.setdefault(tuple(r["params"].get(k, 0) for k in seed_keys), r)
-    runs = list(by_seeds.values())
+    runs = own_sweep(rows, *seed_keys, loose=("mining.heldout_per_type",))
     if len(runs) < 2:
         return ""
     runs.sort(key=lambda r: (any(r["params"].get(k) for k in seed_keys), r["name"]))  # all seeds 0 first
@@ -345,6 +341,17 @@ def varying(rows: list[dict], *keys: str) -> list[dict]:
     """
     found = sweeps(rows, *keys)
     return found[0] if found else []
+
+
+def own_sweep(rows: list[dict], *keys: str, loose: tuple = ()) -> list[dict]:
+    """The workspace's (rows[0]) own sweep of `keys`: the runs differing from it only in `keys` (and in the
+    `loose` params, which do not tell runs apart), one run per set of `keys` values, the first in row order
+    (the workspace's own first). An older default's sweep, however large, is not the workspace's."""
+    group = next((g for g in sweeps(rows, *keys, *loose) if any(r is rows[0] for r in g)), [])
+    runs: dict = {}
+    for r in group:  # a re-run of the same values adds nothing
+        runs.setdefault(tuple(r["params"].get(k, 0) for k in keys), r)
+    return list(runs.values())
 
 
 def sweeps(rows: list[dict], *keys: str) -> list[list[dict]]:
