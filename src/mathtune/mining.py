@@ -220,7 +220,8 @@ def stage(cfg) -> dict:
     Round 1 mines the SFT model (models/sft). Each round then goes on fine-tuning the model it mined on
     the targeted data kept so far plus replayed train puzzles (round_records); the next round mines that
     model, and the last round's is models/mining, the policy DPO starts from. heldout.jsonl holds fresh
-    puzzles per round-1 error type, never trained on: no round's candidates may equal one (nor a test item).
+    puzzles per round-1 error type, never trained on: none is a train, test or kept round-1 item, and no
+    later round synthesises one.
     """
     import pandas as pd
 
