@@ -6,16 +6,22 @@ The mining stage's round 1 (data/mining: its bad cases, error types and kept ite
 
 - `learning_rate`, `round_max_steps`: params.yaml's `mining:` fields;
 - `share`: the fraction of the round's examples that are kept items, the kept items repeated as needed
-  (the stage's round_records puts each kept item in once: 152 of 1,600 examples in the session-20 default).
+  (the stage's round_records puts each kept item in once: 152 of 1,600 examples in the session-20 default);
+- `hard=1`: the kept items are not the stage's but this probe's own: candidates synthesised per round-1
+  bad puzzle case as the stage does (its N and value range), accepted only if their search is at least as
+  hard as the bad case's (the share of legal first moves that still reach the target,
+  failure_modes.good_first_moves, no larger), then kept by the stage's one-shot filter on `--start`.
 
 Every variant with kept items is paired with its control: the same steps and rate on replayed train puzzles
 alone (`mining.per_type: 0`'s recipe, trained once per setting). Two validation sets, never the test sets:
 fresh puzzles of round 1's error types, drawn as heldout.jsonl draws them but with another seed and none
 of them a train, test, kept or heldout puzzle (`--per-type` each); and fresh in-domain puzzles
-(dpo_probe.validation). Greedy, scored by the one checker; both pass@1 with Wilson intervals and the
+(dpo_probe.validation); with any `hard=1` variant, a third: fresh puzzles of the types as hard as
+their bad cases (`hard_types`). Greedy, scored by the one checker; both pass@1 with Wilson intervals and the
 exact McNemar p-value (stats.paired). Nothing under data/ or models/ is touched.
 
     python benchmarks/mining_probe.py "" "share=0.5" "learning_rate=1e-4 round_max_steps=400 share=0.5"
+    python benchmarks/mining_probe.py "" "hard=1" "hard=1 share=0.5"
 """
 from __future__ import annotations
 
@@ -30,8 +36,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from dpo_probe import greedy, train_keys, validation  # benchmarks/ is on sys.path when a script here runs
+from failure_modes import good_first_moves
 
-from mathtune import config, io, mining, puzzles, stats, tuning
+from mathtune import checker, config, generation, io, mining, models, puzzles, stats, tuning
 
 
 def round1(train: list[dict]) -> tuple[list[dict], list[str], list[dict]]:
@@ -43,6 +50,42 @@ def round1(train: list[dict]) -> tuple[list[dict], list[str], list[dict]]:
         names = [r["name"] for r in csv.DictReader(f) if r["round"] == "1"]
     kept = [r for r in io.read_jsonl(io.path("data/mining/targeted.jsonl")) if r.get("round") == 1]
     return cases, names, kept
+
+
+def hard_puzzle(case: dict, rng: random.Random, spec: dict, taken: set, tries: int = 200) -> dict | None:
+    """mining.synth_puzzle's puzzle for the case, redrawn until its search is no easier than the case's."""
+    limit = good_first_moves(case["item"]["numbers"], case["item"]["target"])
+    for _ in range(tries):
+        rec = mining.synth_puzzle(case, rng, spec, taken)
+        if rec is not None and good_first_moves(rec["numbers"], rec["target"]) <= limit:
+            return rec
+    return None
+
+
+def hard_items(cases: list[dict], per_type: int, tag: str, spec: dict, taken: set) -> list[dict]:
+    """`per_type` hard puzzles per round-1 type (its puzzle bad cases in turn), none in `taken` (which grows)."""
+    out = []
+    for t in sorted({c["type"] for c in cases}):
+        members = [c for c in cases if c["type"] == t]
+        for j in range(per_type):
+            case = members[j % len(members)]
+            rec = hard_puzzle(case, random.Random(f"{tag}:{case['item']['id']}:{j}"), spec, taken)
+            if rec is not None:
+                taken.add((tuple(rec["numbers"]), rec["target"]))
+                out.append({**rec, "id": f"probe/{tag}/{t}/{j}", "type": t, "case": case["item"]["id"]})
+    return out
+
+
+def one_shot_filter(folder: str, candidates: list[dict], cases: dict) -> list[dict]:
+    """The stage's filter: a candidate is kept if, as a one-shot demonstration, it makes the model solve its case."""
+    model = models.load_model(models.LOCAL, adapter=folder)
+    if hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    probed = [cases[c["case"]]["item"] for c in candidates]
+    chats = [mining.one_shot(c, cases[c["case"]]) for c in candidates]
+    outs, _ = generation.generate_per_source(model, models.load_tokenizer(models.LOCAL), probed, chats,
+                                             batch_size=64, desc="one-shot")
+    return [c for c, item, out in zip(candidates, probed, outs) if checker.score(item, out)]
 
 
 def records(cfg, share: float | None, kept: list[dict], train: list[dict]) -> list[dict]:
@@ -62,6 +105,7 @@ def main() -> None:
     ap.add_argument("variants", nargs="+", help='overrides per variant, e.g. "" or "share=0.5 learning_rate=1e-4"')
     ap.add_argument("--per-type", type=int, default=200, help="fresh validation puzzles per round-1 error type")
     ap.add_argument("--val", type=int, default=500, help="fresh in-domain validation puzzles")
+    ap.add_argument("--candidates", type=int, default=None, help="hard candidates per type (default: mining.per_type)")
     ap.add_argument("--start", default="models/sft")
     ap.add_argument("--out", default=None, help="scratch folder (default: a temp folder)")
     args = ap.parse_args()
@@ -77,6 +121,14 @@ def main() -> None:
                                cases, names, puzzles.spec(), taken)
     val = validation(args.val, taken)
     sets = {"mined_types": typed_val, "in_domain": val}
+    puzzle_cases = [c for c in cases if c["item"]["source"] == "puzzles"]
+    hard_kept = []
+    if any("hard=1" in v for v in args.variants):
+        sets["hard_types"] = hard_items(puzzle_cases, args.per_type, f"{base.seed + 2000}:val", puzzles.spec(), taken)
+        candidates = hard_items(puzzle_cases, args.candidates or base.per_type, f"{base.seed}:1:hard", puzzles.spec(), taken)
+        hard_kept = one_shot_filter(str(io.path(args.start)), candidates, {c["item"]["id"]: c for c in puzzle_cases})
+        print(json.dumps({"hard_candidates": len(candidates), "hard_kept": len(hard_kept),
+                          "hard_types": len(sets["hard_types"])}), flush=True)
     print(json.dumps({"cases": len(cases), "kept": len(kept), "mined_types": len(typed_val), "in_domain": len(val),
                       "types": {t: sum(r["type"] == t for r in typed_val) for t in range(len(names))}}), flush=True)
     start = str(io.path(args.start))
@@ -96,9 +148,10 @@ def main() -> None:
     for variant in args.variants:
         pairs = dict(p.split("=", 1) for p in variant.split())
         share = float(pairs.pop("share")) if "share" in pairs else None
+        pool = hard_kept if pairs.pop("hard", "0") == "1" else kept
         cfg = replace(base, **{k: type(getattr(base, k))(v) for k, v in pairs.items()})
         control = f"control lr={cfg.learning_rate} steps={cfg.round_max_steps}"
-        with_kept = train_and_score(variant or "default", cfg, share, kept)
+        with_kept = train_and_score(variant or "default", cfg, share, pool)
         without = train_and_score(control, cfg, 0.0, [])
         for s in sets:
             print("ROW", json.dumps({"variant": variant or "default", "set": s,
