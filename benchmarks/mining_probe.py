@@ -100,6 +100,17 @@ def records(cfg, share: float | None, kept: list[dict], train: list[dict]) -> li
     return out
 
 
+def plan(base, variant: str):
+    """(mining cfg, share or None, hard) of a variant string; an unknown key is named."""
+    pairs = dict(p.split("=", 1) for p in variant.split())
+    share = float(pairs.pop("share")) if "share" in pairs else None
+    hard = pairs.pop("hard", "0") == "1"
+    unknown = sorted(set(pairs) - set(vars(base)))
+    if unknown:
+        raise SystemExit(f"variant {variant!r}: unknown mining param(s) {unknown}; known: {sorted(vars(base))}, share, hard")
+    return replace(base, **{k: type(getattr(base, k))(v) for k, v in pairs.items()}), share, hard
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("variants", nargs="+", help='overrides per variant, e.g. "" or "share=0.5 learning_rate=1e-4"')
@@ -111,6 +122,7 @@ def main() -> None:
     args = ap.parse_args()
     work = Path(args.out or tempfile.mkdtemp(prefix="mining-probe-"))
     base = config.load("mining")
+    plans = [plan(base, v) for v in args.variants]  # a typo fails here, before any generation
     train = io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target"))
     cases, names, kept = round1(train)
     kept_puzzles = [r for r in kept if r["source"] == "puzzles"]
@@ -123,12 +135,14 @@ def main() -> None:
     sets = {"mined_types": typed_val, "in_domain": val}
     puzzle_cases = [c for c in cases if c["item"]["source"] == "puzzles"]
     hard_kept = []
-    if any("hard=1" in v for v in args.variants):
+    if any(hard for _, _, hard in plans):
         sets["hard_types"] = hard_items(puzzle_cases, args.per_type, f"{base.seed + 2000}:val", puzzles.spec(), taken)
         candidates = hard_items(puzzle_cases, args.candidates or base.per_type, f"{base.seed}:1:hard", puzzles.spec(), taken)
         hard_kept = one_shot_filter(str(io.path(args.start)), candidates, {c["item"]["id"]: c for c in puzzle_cases})
         print(json.dumps({"hard_candidates": len(candidates), "hard_kept": len(hard_kept),
                           "hard_types": len(sets["hard_types"])}), flush=True)
+        if not hard_kept:
+            print("WARNING: no hard candidate passed the filter: the hard=1 variants train as their controls", flush=True)
     print(json.dumps({"cases": len(cases), "kept": len(kept), "mined_types": len(typed_val), "in_domain": len(val),
                       "types": {t: sum(r["type"] == t for r in typed_val) for t in range(len(names))}}), flush=True)
     start = str(io.path(args.start))
@@ -145,11 +159,8 @@ def main() -> None:
                                          "minutes": round((time.perf_counter() - t0) / 60, 1)}), flush=True)
         return scored[name]
 
-    for variant in args.variants:
-        pairs = dict(p.split("=", 1) for p in variant.split())
-        share = float(pairs.pop("share")) if "share" in pairs else None
-        pool = hard_kept if pairs.pop("hard", "0") == "1" else kept
-        cfg = replace(base, **{k: type(getattr(base, k))(v) for k, v in pairs.items()})
+    for variant, (cfg, share, hard) in zip(args.variants, plans):
+        pool = hard_kept if hard else kept
         control = f"control lr={cfg.learning_rate} steps={cfg.round_max_steps}"
         with_kept = train_and_score(variant or "default", cfg, share, pool)
         without = train_and_score(control, cfg, 0.0, [])
