@@ -22,6 +22,7 @@ exact McNemar p-value (stats.paired). Nothing under data/ or models/ is touched.
 
     python benchmarks/mining_probe.py "" "share=0.5" "learning_rate=1e-4 round_max_steps=400 share=0.5"
     python benchmarks/mining_probe.py "" "hard=1" "hard=1 share=0.5"
+    python benchmarks/mining_probe.py --val-seed 1 --per-type 600 "hard=1 share=0.5"   # confirm on fresh items
 """
 from __future__ import annotations
 
@@ -117,6 +118,7 @@ def main() -> None:
     ap.add_argument("--per-type", type=int, default=200, help="fresh validation puzzles per round-1 error type")
     ap.add_argument("--val", type=int, default=500, help="fresh in-domain validation puzzles")
     ap.add_argument("--candidates", type=int, default=None, help="hard candidates per type (default: mining.per_type)")
+    ap.add_argument("--val-seed", type=int, default=0, help="added to the validation draws' seeds: a fresh set to confirm on")
     ap.add_argument("--start", default="models/sft")
     ap.add_argument("--out", default=None, help="scratch folder (default: a temp folder)")
     args = ap.parse_args()
@@ -129,14 +131,14 @@ def main() -> None:
     key = lambda r: (tuple(r["numbers"]), r["target"])  # noqa: E731
     taken = puzzles.test_keys() | train_keys(train) | {key(r) for r in kept_puzzles} | \
         {key(r) for r in io.read_jsonl(io.path("data/mining/heldout.jsonl"))}
-    typed_val = mining.heldout(types.SimpleNamespace(seed=base.seed + 1000, heldout_per_type=args.per_type),
+    typed_val = mining.heldout(types.SimpleNamespace(seed=base.seed + 1000 + args.val_seed, heldout_per_type=args.per_type),
                                cases, names, puzzles.spec(), taken)
     val = validation(args.val, taken)
     sets = {"mined_types": typed_val, "in_domain": val}
     puzzle_cases = [c for c in cases if c["item"]["source"] == "puzzles"]
     hard_kept = []
     if any(hard for _, _, hard in plans):
-        sets["hard_types"] = hard_items(puzzle_cases, args.per_type, f"{base.seed + 2000}:val", puzzles.spec(), taken)
+        sets["hard_types"] = hard_items(puzzle_cases, args.per_type, f"{base.seed + 2000 + args.val_seed}:val", puzzles.spec(), taken)
         candidates = hard_items(puzzle_cases, args.candidates or base.per_type, f"{base.seed}:1:hard", puzzles.spec(), taken)
         hard_kept = one_shot_filter(str(io.path(args.start)), candidates, {c["item"]["id"]: c for c in puzzle_cases})
         print(json.dumps({"hard_candidates": len(candidates), "hard_kept": len(hard_kept),
