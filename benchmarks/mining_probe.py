@@ -43,7 +43,8 @@ from mathtune import checker, config, generation, io, mining, models, puzzles, s
 
 
 def round1(train: list[dict]) -> tuple[list[dict], list[str], list[dict]]:
-    """Round 1's bad puzzle cases (with their items and types), its type names and its kept items."""
+    """Round 1's bad puzzle cases (with their items and types; GSM8K cases left out), its type names and its
+    kept items."""
     by_id = {r["id"]: r for r in train}
     cases = [{"item": by_id[c["id"]], "type": c["type"]}
              for c in io.read_jsonl(io.path("data/mining/bad_cases.jsonl")) if c["round"] == 1 and c["id"] in by_id]
@@ -127,27 +128,24 @@ def main() -> None:
     plans = [plan(base, v) for v in args.variants]  # a typo fails here, before any generation
     train = io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target"))
     cases, names, kept = round1(train)
-    kept_puzzles = [r for r in kept if r["source"] == "puzzles"]
-    key = lambda r: (tuple(r["numbers"]), r["target"])  # noqa: E731
-    taken = puzzles.test_keys() | train_keys(train) | {key(r) for r in kept_puzzles} | \
-        {key(r) for r in io.read_jsonl(io.path("data/mining/heldout.jsonl"))}
+    taken = puzzles.test_keys() | train_keys(train) | train_keys([r for r in kept if r["source"] == "puzzles"]) | \
+        train_keys(io.read_jsonl(io.path("data/mining/heldout.jsonl")))
     typed_val = mining.heldout(types.SimpleNamespace(seed=base.seed + 1000 + args.val_seed, heldout_per_type=args.per_type),
                                cases, names, puzzles.spec(), taken)
     val = validation(args.val, taken)
     sets = {"mined_types": typed_val, "in_domain": val}
-    puzzle_cases = [c for c in cases if c["item"]["source"] == "puzzles"]
+    start = str(io.path(args.start))
     hard_kept = []
     if any(hard for _, _, hard in plans):
-        sets["hard_types"] = hard_items(puzzle_cases, args.per_type, f"{base.seed + 2000 + args.val_seed}:val", puzzles.spec(), taken)
-        candidates = hard_items(puzzle_cases, args.candidates or base.per_type, f"{base.seed}:1:hard", puzzles.spec(), taken)
-        hard_kept = one_shot_filter(str(io.path(args.start)), candidates, {c["item"]["id"]: c for c in puzzle_cases})
+        sets["hard_types"] = hard_items(cases, args.per_type, f"{base.seed + 2000 + args.val_seed}:val", puzzles.spec(), taken)
+        candidates = hard_items(cases, args.candidates or base.per_type, f"{base.seed}:1:hard", puzzles.spec(), taken)
+        hard_kept = one_shot_filter(start, candidates, {c["item"]["id"]: c for c in cases})
         print(json.dumps({"hard_candidates": len(candidates), "hard_kept": len(hard_kept),
                           "hard_types": len(sets["hard_types"])}), flush=True)
         if not hard_kept:
             print("WARNING: no hard candidate passed the filter: the hard=1 variants train as their controls", flush=True)
     print(json.dumps({"cases": len(cases), "kept": len(kept), "mined_types": len(typed_val), "in_domain": len(val),
                       "types": {t: sum(r["type"] == t for r in typed_val) for t in range(len(names))}}), flush=True)
-    start = str(io.path(args.start))
     scored = {"start": {s: greedy(start, items) for s, items in sets.items()}}
 
     def train_and_score(name: str, cfg, share: float | None, pool: list[dict]) -> dict:
