@@ -17,13 +17,7 @@ import collections
 import re
 
 from mathtune import answers, io, tables
-
-
-def good_first_moves(numbers: list[int], target: int) -> float:
-    """Share of legal first moves (ordered pair, operator, exact result) that leave a solvable pool."""
-    good = [answers._solve(tuple(sorted(answers.rest(numbers, i, j) + (c,))), target, "+-*/") is not None
-            for i, j, _, c in answers.moves(numbers, "+-*/")]
-    return sum(good) / len(good)
+from mathtune.mining import good_first_moves
 
 
 def main() -> None:

@@ -4,25 +4,27 @@ The mining stage's round 1 (data/mining: its bad cases, error types and kept ite
 `--start` (default models/sft, the model round 1 mines) with the stage's own training code
 (mining.round_cfg, tuning.train_sft) and these knobs per variant, as `key=value` overrides:
 
-- `learning_rate`, `round_max_steps`: params.yaml's `mining:` fields;
-- `share`: the fraction of the round's examples that are kept items, the kept items repeated as needed
-  (the stage's round_records puts each kept item in once: 152 of 1,600 examples in the session-20 default);
+- `learning_rate`, `round_max_steps`, `kept_share`: params.yaml's `mining:` fields (`kept_share`: the
+  fraction of the round's examples that are kept items, repeated as needed; before session 22 the stage
+  put each kept item in once, and this probe's `share=` key set that fraction);
 - `hard=1`: the kept items are not the stage's but this probe's own: candidates synthesised per round-1
-  bad puzzle case as the stage does (its N and value range), accepted only if their search is at least as
-  hard as the bad case's (the share of legal first moves that still reach the target,
-  failure_modes.good_first_moves, no larger), then kept by the stage's one-shot filter on `--start`.
+  bad puzzle case with mining.synth_puzzle(hard=True) (its N and value range, search no easier than the
+  case's: mining.good_first_moves no larger), then kept by the stage's one-shot filter on `--start`.
+  Since session 22 the stage does this itself (`mining.match_hardness`).
 
 Every variant with kept items is paired with its control: the same steps and rate on replayed train puzzles
 alone (`mining.per_type: 0`'s recipe, trained once per setting). Two validation sets, never the test sets:
-fresh puzzles of round 1's error types, drawn as heldout.jsonl draws them but with another seed and none
-of them a train, test, kept or heldout puzzle (`--per-type` each); and fresh in-domain puzzles
+fresh puzzles of round 1's error types, drawn by mining.heldout with another seed and without hardness
+matching, none of them a train, test, kept or heldout puzzle (`--per-type` each); and fresh in-domain puzzles
 (dpo_probe.validation); with any `hard=1` variant, a third: fresh puzzles of the types as hard as
 their bad cases (`hard_types`). Greedy, scored by the one checker; both pass@1 with Wilson intervals and the
 exact McNemar p-value (stats.paired). Nothing under data/ or models/ is touched.
 
-    python benchmarks/mining_probe.py "" "share=0.5" "learning_rate=1e-4 round_max_steps=400 share=0.5"
-    python benchmarks/mining_probe.py "" "hard=1" "hard=1 share=0.5"
-    python benchmarks/mining_probe.py --val-seed 1 --per-type 600 "hard=1 share=0.5"   # confirm on fresh items
+    python benchmarks/mining_probe.py "" "kept_share=0.1" "learning_rate=1e-4 round_max_steps=400"
+    python benchmarks/mining_probe.py "hard=1" "hard=1 kept_share=0.1"
+    python benchmarks/mining_probe.py --val-seed 1 --per-type 600 "hard=1"   # confirm on fresh items
+
+Session 21's numbers (README) were measured at commit 13474ba, whose `share=0.5` is `kept_share=0.5` here.
 """
 from __future__ import annotations
 
@@ -37,9 +39,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from dpo_probe import greedy, train_keys, validation  # benchmarks/ is on sys.path when a script here runs
-from failure_modes import good_first_moves
 
-from mathtune import checker, config, generation, io, mining, models, puzzles, stats, tuning
+from mathtune import config, io, mining, models, puzzles, stats, tuning
 
 
 def round1(train: list[dict]) -> tuple[list[dict], list[str], list[dict]]:
@@ -54,16 +55,6 @@ def round1(train: list[dict]) -> tuple[list[dict], list[str], list[dict]]:
     return cases, names, kept
 
 
-def hard_puzzle(case: dict, rng: random.Random, spec: dict, taken: set, tries: int = 200) -> dict | None:
-    """mining.synth_puzzle's puzzle for the case, redrawn until its search is no easier than the case's."""
-    limit = good_first_moves(case["item"]["numbers"], case["item"]["target"])
-    for _ in range(tries):
-        rec = mining.synth_puzzle(case, rng, spec, taken)
-        if rec is not None and good_first_moves(rec["numbers"], rec["target"]) <= limit:
-            return rec
-    return None
-
-
 def hard_items(cases: list[dict], per_type: int, tag: str, spec: dict, taken: set) -> list[dict]:
     """`per_type` hard puzzles per round-1 type (its puzzle bad cases in turn), none in `taken` (which grows)."""
     out = []
@@ -71,7 +62,7 @@ def hard_items(cases: list[dict], per_type: int, tag: str, spec: dict, taken: se
         members = [c for c in cases if c["type"] == t]
         for j in range(per_type):
             case = members[j % len(members)]
-            rec = hard_puzzle(case, random.Random(f"{tag}:{case['item']['id']}:{j}"), spec, taken)
+            rec = mining.synth_puzzle(case, random.Random(f"{tag}:{case['item']['id']}:{j}"), spec, taken, hard=True)
             if rec is not None:
                 taken.add((tuple(rec["numbers"]), rec["target"]))
                 out.append({**rec, "id": f"probe/{tag}/{t}/{j}", "type": t, "case": case["item"]["id"]})
@@ -79,43 +70,28 @@ def hard_items(cases: list[dict], per_type: int, tag: str, spec: dict, taken: se
 
 
 def one_shot_filter(folder: str, candidates: list[dict], cases: dict) -> list[dict]:
-    """The stage's filter: a candidate is kept if, as a one-shot demonstration, it makes the model solve its case."""
+    """The stage's filter (mining.one_shot_filter) on the model in `folder`: the candidates it keeps."""
     model = models.load_model(models.LOCAL, adapter=folder)
     if hasattr(model, "merge_and_unload"):
         model = model.merge_and_unload()
-    probed = [cases[c["case"]]["item"] for c in candidates]
-    chats = [mining.one_shot(c, cases[c["case"]]) for c in candidates]
-    outs, _ = generation.generate_per_source(model, models.load_tokenizer(models.LOCAL), probed, chats,
-                                             batch_size=64, desc="one-shot")
-    return [c for c, item, out in zip(candidates, probed, outs) if checker.score(item, out)]
-
-
-def records(cfg, share: float | None, kept: list[dict], train: list[dict]) -> list[dict]:
-    """The round's examples: the stage's round_records, or `share` of them kept items (repeated), the rest replay."""
-    if share is None:
-        return mining.round_records(cfg, 1, kept, train)
-    rng = random.Random(f"{cfg.seed}:replay:1")
-    size = cfg.round_max_steps * 16
-    n_kept = round(share * size) if kept else 0
-    out = [kept[i % len(kept)] for i in range(n_kept)] + rng.sample(train, size - n_kept)
-    rng.shuffle(out)
-    return out
+    kept = mining.one_shot_filter(model, models.load_tokenizer(models.LOCAL),
+                                  [(c, cases[c["case"]]) for c in candidates], batch_size=64)
+    return [c for c, k in zip(candidates, kept) if k]
 
 
 def plan(base, variant: str):
-    """(mining cfg, share or None, hard) of a variant string; an unknown key is named."""
+    """(mining cfg, hard) of a variant string; an unknown key is named."""
     pairs = dict(p.split("=", 1) for p in variant.split())
-    share = float(pairs.pop("share")) if "share" in pairs else None
     hard = pairs.pop("hard", "0") == "1"
     unknown = sorted(set(pairs) - set(vars(base)))
     if unknown:
-        raise SystemExit(f"variant {variant!r}: unknown mining param(s) {unknown}; known: {sorted(vars(base))}, share, hard")
-    return replace(base, **{k: type(getattr(base, k))(v) for k, v in pairs.items()}), share, hard
+        raise SystemExit(f"variant {variant!r}: unknown mining param(s) {unknown}; known: {sorted(vars(base))}, hard")
+    return replace(base, **{k: type(getattr(base, k))(v) for k, v in pairs.items()}), hard
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("variants", nargs="+", help='overrides per variant, e.g. "" or "share=0.5 learning_rate=1e-4"')
+    ap.add_argument("variants", nargs="+", help='overrides per variant, e.g. "" or "kept_share=0.1 learning_rate=1e-4"')
     ap.add_argument("--per-type", type=int, default=200, help="fresh validation puzzles per round-1 error type")
     ap.add_argument("--val", type=int, default=500, help="fresh in-domain validation puzzles")
     ap.add_argument("--candidates", type=int, default=None, help="hard candidates per type (default: mining.per_type)")
@@ -130,13 +106,14 @@ def main() -> None:
     cases, names, kept = round1(train)
     taken = puzzles.test_keys() | train_keys(train) | train_keys([r for r in kept if r["source"] == "puzzles"]) | \
         train_keys(io.read_jsonl(io.path("data/mining/heldout.jsonl")))
-    typed_val = mining.heldout(types.SimpleNamespace(seed=base.seed + 1000 + args.val_seed, heldout_per_type=args.per_type),
+    typed_val = mining.heldout(types.SimpleNamespace(seed=base.seed + 1000 + args.val_seed, heldout_per_type=args.per_type,
+                                                     match_hardness=False),
                                cases, names, puzzles.spec(), taken)
     val = validation(args.val, taken)
     sets = {"mined_types": typed_val, "in_domain": val}
     start = str(io.path(args.start))
     hard_kept = []
-    if any(hard for _, _, hard in plans):
+    if any(hard for _, hard in plans):
         sets["hard_types"] = hard_items(cases, args.per_type, f"{base.seed + 2000 + args.val_seed}:val", puzzles.spec(), taken)
         candidates = hard_items(cases, args.candidates or base.per_type, f"{base.seed}:1:hard", puzzles.spec(), taken)
         hard_kept = one_shot_filter(start, candidates, {c["item"]["id"]: c for c in cases})
@@ -148,22 +125,22 @@ def main() -> None:
                       "types": {t: sum(r["type"] == t for r in typed_val) for t in range(len(names))}}), flush=True)
     scored = {"start": {s: greedy(start, items) for s, items in sets.items()}}
 
-    def train_and_score(name: str, cfg, share: float | None, pool: list[dict]) -> dict:
+    def train_and_score(name: str, cfg, pool: list[dict]) -> dict:
         if name not in scored:
             t0 = time.perf_counter()
             folder = work / f"variant{len(scored)}"
-            fit = tuning.train_sft(mining.round_cfg(cfg, 1, start), records(cfg, share, pool, train), folder,
+            fit = tuning.train_sft(mining.round_cfg(cfg, 1, start), mining.round_records(cfg, 1, pool, train), folder,
                                    stage="mining-probe", start=start)
             scored[name] = {s: greedy(str(folder), items) for s, items in sets.items()}
             print("TRAINED", json.dumps({"variant": name, "train_loss": fit["train_loss"],
                                          "minutes": round((time.perf_counter() - t0) / 60, 1)}), flush=True)
         return scored[name]
 
-    for variant, (cfg, share, hard) in zip(args.variants, plans):
+    for variant, (cfg, hard) in zip(args.variants, plans):
         pool = hard_kept if hard else kept
         control = f"control lr={cfg.learning_rate} steps={cfg.round_max_steps}"
-        with_kept = train_and_score(variant or "default", cfg, share, pool)
-        without = train_and_score(control, cfg, 0.0, [])
+        with_kept = train_and_score(variant or "default", cfg, pool)
+        without = train_and_score(control, cfg, [])
         for s in sets:
             print("ROW", json.dumps({"variant": variant or "default", "set": s,
                                      "with_vs_without": stats.paired(with_kept[s], without[s]),

@@ -114,7 +114,7 @@ def test_a_mining_round_with_an_instructor_model_keeps_the_rules_phrases_beside_
     from mathtune import models
     items = tiny_items(n_gsm8k=6, n_puzzles=12)
     cfg = types.SimpleNamespace(seed=0, instructor=tiny_model, sample_gsm8k=6, sample_puzzles=12, num_types=2,
-                                per_type=2, batch_size=8)
+                                per_type=2, batch_size=8, heldout_per_type=2, match_hardness=True)
     out = mining.run(cfg, models.load_model(tiny_model), models.load_tokenizer(tiny_model),
                      [i for i in items if i["source"] == "gsm8k"], [i for i in items if i["source"] == "puzzles"], set(),
                      {"ops": "+-*/", "bound": 100, "trace": "steps"})
@@ -122,23 +122,40 @@ def test_a_mining_round_with_an_instructor_model_keeps_the_rules_phrases_beside_
     assert 0 <= out["metrics"]["instructor/fallback_to_rules"] <= len(out["cases"])
     assert sum(t["size"] for t in out["types"]) == len(out["cases"]) and 1 <= len(out["types"]) <= 2
     assert out["metrics"]["candidates"] == sum(t["candidates"] for t in out["types"])
+    held = mining.keys(out["heldout"])  # drawn first: no candidate is a held-out item
+    assert out["heldout"] and not held & mining.keys(out["targeted"]) and out["metrics"]["heldout"] == len(out["heldout"])
 
 
-def test_a_round_trains_on_every_kept_item_topped_up_with_replay_to_a_fixed_size():
+def test_a_round_trains_on_kept_items_at_their_share_topped_up_with_replay_to_a_fixed_size():
     import types
-    cfg = types.SimpleNamespace(seed=0, round_max_steps=2)  # x 16 = 32 examples
+    cfg = types.SimpleNamespace(seed=0, round_max_steps=2, kept_share=0.5)  # x 16 = 32 examples, 16 of them kept items
     train = [{"id": f"puzzles/train/{i}"} for i in range(100)]
     kept = [{"id": f"mining/r1/0/{i}"} for i in range(5)]
     records = mining.round_records(cfg, 1, kept, train)
-    assert len(records) == 32 and all(k in records for k in kept)
+    assert len(records) == 32 and [r["id"] for r in records].count("mining/r1/0/0") == 4  # 16 = 5 items, repeated
+    assert sum(r["id"].startswith("mining/") for r in records) == 16
     control = mining.round_records(cfg, 1, [], train)  # mining.per_type: 0 trains as many steps on replay alone
     assert len(control) == 32 and all(r["id"].startswith("puzzles/train/") for r in control)
     assert mining.round_records(cfg, 1, kept, train) == records  # seeded
 
 
+def test_search_hardness_of_literal_puzzles_and_matched_synthesis():
+    # 2, 2 -> 4: the legal first moves are 2+2, 2-2, 2*2, 2/2 in both orders; 2+2 and 2*2 (twice each) make 4
+    assert mining.good_first_moves([2, 2], 4) == 4 / 8
+    assert mining.good_first_moves([1, 2], 99) == 0.0
+    case = {"item": {**PUZZLE, "numbers": [5, 18, 18], "target": 31, "id": "puzzles/train/0"}}
+    spec = {"ops": "+-*/", "bound": 100, "trace": "unwind"}
+    limit = mining.good_first_moves([5, 18, 18], 31)  # 0.3: a train puzzle's
+    made = [mining.synth_puzzle(case, random.Random(j), spec, set(), hard=True) for j in range(10)]
+    easy = [mining.synth_puzzle(case, random.Random(j), spec, set()) for j in range(10)]
+    assert all(m and mining.good_first_moves(m["numbers"], m["target"]) <= limit for m in made)
+    assert sum(mining.good_first_moves(m["numbers"], m["target"]) for m in made) < \
+        sum(mining.good_first_moves(m["numbers"], m["target"]) for m in easy if m)
+
+
 def test_heldout_items_per_type_are_fresh_and_labelled():
     import types
-    cfg = types.SimpleNamespace(seed=0, heldout_per_type=20)
+    cfg = types.SimpleNamespace(seed=0, heldout_per_type=20, match_hardness=False)
     spec = {"ops": "+-*/", "bound": 100, "trace": "steps"}
     cases = [{"item": {**PUZZLE, "numbers": [2, 5, 9], "id": "puzzles/train/7"}, "type": 0},
              {"item": ITEM, "type": 1}]  # a GSM8K-only type gets no puzzle items

