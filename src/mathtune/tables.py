@@ -244,13 +244,20 @@ def experiment_pairs(rows: list[dict], sets=("in_domain", "gsm8k", MINED)) -> st
     return "\n".join(PAIRED_HEAD + lines) + "\n" if lines else ""
 
 
+# mining params added after some seed replicates ran (absent there = the synthesis of before session 22)
+LOOSE_MINING = ("mining.match_hardness", "mining.kept_share")
+
+
 def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
     """Markdown: the runs that differ from the workspace only in stage seeds, one per set of seeds (the
     workspace's own first), per model: each seed's score, mean, sample sd and range; and SFT → DPO pooled
     over the seeds (discordant items summed, sign test). The size of the mined_types set
-    (mining.heldout_per_type) may differ too: that set is not in this table."""
+    (mining.heldout_per_type) may differ too: that set is not in this table. So may mining's synthesis
+    (`LOOSE_MINING`: it moves SFT + mining and DPO, not SFT): the footnote names each run's values that
+    differ from the workspace's."""
     seed_keys = sorted({k for r in rows for k in r["params"] if k.endswith(".seed")})
-    runs = own_sweep(rows, *seed_keys, loose=("mining.heldout_per_type",))
+    loose = ("mining.heldout_per_type", *LOOSE_MINING)
+    runs = own_sweep(rows, *seed_keys, loose=loose)
     if len(runs) < 2:
         return ""
     runs.sort(key=lambda r: (any(r["params"].get(k) for k in seed_keys), r["name"]))  # all seeds 0 first
@@ -271,7 +278,11 @@ def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
         if a and b:
             out = stats.paired([x["correct"] for x in a], [x["correct"] for x in b])
             only_sft, only_dpo = only_sft + out["only_a"], only_dpo + out["only_b"]
-    seeds = "; ".join(f"{r['name']}: " + ", ".join(f"{k}={r['params'].get(k)}" for k in seed_keys) for r in runs)
+    def differs(r: dict) -> str:
+        d = [f"{k}={r['params'].get(k, 'absent')}" for k in LOOSE_MINING if r["params"].get(k) != rows[0]["params"].get(k)]
+        return f" (mining: {', '.join(d)})" if d else ""
+    seeds = "; ".join(f"{r['name']}: " + ", ".join(f"{k}={r['params'].get(k)}" for k in seed_keys) + differs(r)
+                      for r in runs)
     return ("\n".join(lines) + f"\n\n- Seeds ({seeds}); puzzles.seed fixes the test items, so every run scores the "
             f"same items. SFT → DPO in-domain pooled over the {len(runs)} runs: {only_sft} items only SFT right, "
             f"{only_dpo} only DPO, sign test p = {stats.mcnemar(only_sft, only_dpo):.3g}.\n")
