@@ -28,7 +28,7 @@ from pathlib import Path
 from dpo_sampling import mixed_by_source  # benchmarks/ is on sys.path when a script here runs
 from learning_probe import typed
 
-from mathtune import checker, config, dpo, generation, gsm8k, io, models, protocol, puzzles, stats
+from mathtune import checker, config, dpo, generation, gsm8k, io, mining, models, protocol, puzzles, stats
 
 SAMPLING = ("seed", "questions_gsm8k", "questions_puzzles", "k", "temperature", "top_p", "batch_size")
 
@@ -46,8 +46,7 @@ def validation(size: int, taken: set | None = None) -> list[dict]:
 
 def train_keys(items: list[dict] | None = None) -> set:
     """(sorted integers, target) of every train puzzle; `items`: the train records, where already read."""
-    items = io.read_jsonl(io.path("data/puzzles/train.jsonl")) if items is None else items
-    return {(tuple(r["numbers"]), r["target"]) for r in items}
+    return mining.keys(io.read_jsonl(io.path("data/puzzles/train.jsonl")) if items is None else items)
 
 
 def fresh(name: str, size: int, taken: set) -> list[dict]:
