@@ -40,7 +40,7 @@ def main() -> None:
     args = ap.parse_args()
     cfg = config.load("mining")
     train = io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target"))
-    cases, names, kept = round1(train)
+    cases, names, _ = round1(train)  # all kept items of both rounds are left out below, not round 1's only
     taken = puzzles.test_keys() | train_keys(train) | mining.keys(io.read_jsonl(io.path("data/mining/targeted.jsonl"))) | \
         mining.keys(io.read_jsonl(io.path("data/mining/heldout.jsonl")))
     draw = types.SimpleNamespace(seed=cfg.seed + 3000 + args.val_seed, heldout_per_type=args.per_type,

@@ -104,7 +104,8 @@ def main() -> None:
     plans = [plan(base, v) for v in args.variants]  # a typo fails here, before any generation
     train = io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target"))
     cases, names, kept = round1(train)
-    taken = puzzles.test_keys() | train_keys(train) | mining.keys(kept) | mining.keys(io.read_jsonl(io.path("data/mining/heldout.jsonl")))
+    taken = puzzles.test_keys() | train_keys(train) | mining.keys(kept) | \
+        mining.keys(io.read_jsonl(io.path("data/mining/heldout.jsonl")))
     typed_val = mining.heldout(types.SimpleNamespace(seed=base.seed + 1000 + args.val_seed, heldout_per_type=args.per_type,
                                                      match_hardness=False),
                                cases, names, puzzles.spec(), taken)

@@ -256,8 +256,7 @@ def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
     (`LOOSE_MINING`: it moves SFT + mining and DPO, not SFT): the footnote names each run's values that
     differ from the workspace's."""
     seed_keys = sorted({k for r in rows for k in r["params"] if k.endswith(".seed")})
-    loose = ("mining.heldout_per_type", *LOOSE_MINING)
-    runs = own_sweep(rows, *seed_keys, loose=loose)
+    runs = own_sweep(rows, *seed_keys, loose=("mining.heldout_per_type", *LOOSE_MINING))
     if len(runs) < 2:
         return ""
     runs.sort(key=lambda r: (any(r["params"].get(k) for k in seed_keys), r["name"]))  # all seeds 0 first
