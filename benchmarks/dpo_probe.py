@@ -4,14 +4,16 @@ Never the test sets: the validation items are fresh in-domain puzzles from the p
 generator (split "validation"), none of them a train or test puzzle, so no DPO question either. Each
 variant is params.yaml's `dpo:` block with `key=value` overrides; it runs the stage's own code
 (dpo.questions, dpo.sample, dpo.make_pairs, dpo.train) from `--start` (default models/mining, the
-policy the dpo stage starts from; sessions 6-10 used models/sft), one round, into a scratch folder,
-and is scored greedy by the one checker on the same items as that start (reported as `sft`): both
+policy the dpo stage starts from; sessions 6-10 used models/sft), `rounds` rounds as the stage runs them,
+into a scratch folder, and each round's policy is scored greedy by the one checker on the same items as
+that start (reported as `sft`) and, with `--reference`, as another model (e.g. models/sft): both
 pass@1 with 95 % Wilson intervals and the exact McNemar p-value (stats.paired). Samples are cached
 (in the scratch folder) per sampling setting, so variants that differ only in training reuse them.
 Nothing under data/ or models/ is touched. The README's "DPO settings" table is this script's output.
 
     python benchmarks/dpo_probe.py --val 500 "" "learning_rate=1e-5" "questions_puzzles=1024 max_steps=128"
     python benchmarks/dpo_probe.py --fresh "learning_rate=1e-5"   # DPO questions: fresh puzzles, not train ones
+    python benchmarks/dpo_probe.py --val 1000 --reference models/sft "rounds=3"   # scores rounds 1, 2 and 3
 
 The sample cache is keyed by the sampling params and a hash of the start policy's weights (session 17: a
 cache drawn by an older policy was silently reused before).
@@ -92,6 +94,8 @@ def main() -> None:
     ap.add_argument("--fresh", action="store_true",
                     help="DPO questions: fresh puzzles (no train, test or validation puzzle), not train questions")
     ap.add_argument("--start", default="models/mining", help="the policy DPO starts from (the dpo stage: models/mining)")
+    ap.add_argument("--reference", default=None,
+                    help="another model scored on the same items and paired with every round (e.g. models/sft)")
     args = ap.parse_args()
     work = Path(args.out or tempfile.mkdtemp(prefix="dpo-probe-"))
     base = config.load("dpo")
@@ -103,32 +107,41 @@ def main() -> None:
     print(json.dumps({"validation": len(val), "first": val[0]["prompt"]}), flush=True)
     start_policy = str(io.path(args.start))
     ok_sft = greedy(start_policy, val)
+    ok_ref = greedy(str(io.path(args.reference)), val) if args.reference else None
     tok = models.load_tokenizer(models.LOCAL)
-    results = {"sft": ok_sft}
-    # variants differing only in training share a sample cache; the start policy's weights are part of its key
-    policy_key = (fingerprint(start_policy),) + (("fresh",) if args.fresh else ())
+    results = {"sft": ok_sft} | ({"reference": ok_ref} if ok_ref is not None else {})
+    print("START", json.dumps({"start": sum(ok_sft) / len(ok_sft),
+                                "reference": None if ok_ref is None else sum(ok_ref) / len(ok_ref)}), flush=True)
+    # variants differing only in training share a sample cache; each round's policy weights are part of its key
     for name, run in zip(args.variants, runs):
-        key = tuple(getattr(run, k) for k in SAMPLING)
-        start = time.perf_counter()
         items = dpo.questions(run, gsm8k_items, fresh("dpo", run.questions_puzzles, set(taken)) if args.fresh
                               else puzzle_items)
-        cached = work / ("samples-" + "-".join(map(str, key + policy_key)) + ".json")
-        if not cached.is_file():
-            policy = models.load_model(models.LOCAL, adapter=start_policy)
-            if hasattr(policy, "merge_and_unload"):
-                policy = policy.merge_and_unload()
-            io.write_json(cached, dpo.sample(run, policy, tok, items, seed=run.seed + 1000)[:2])  # round 1's seed
-        samples, cut = io.read_json(cached)
-        pairs, counts = dpo.make_pairs(items, samples, run.gold_fallback, cut)
-        folder = work / f"variant{len(results)}"
-        fit = dpo.train(run, pairs, folder, adapter=start_policy)
-        ok = greedy(str(folder), val)
-        results[name or "default"] = ok
-        row = {"variant": name or "default", "pairs": counts["pairs"], "questions_mixed": counts["questions_mixed"],
-               "mixed_by_source": mixed_by_source(items, samples, cut),  # which questions pay for their sampling
-               "final_loss": fit["final_loss"], "final_reward_accuracy": fit["final_reward_accuracy"],
-               "minutes": round((time.perf_counter() - start) / 60, 1), "dpo_vs_sft": stats.paired(ok, ok_sft)}
-        print("ROW", json.dumps(row), flush=True)
+        policy_folder, label, variant = start_policy, name or "default", work / f"variant{len(results)}"
+        for rnd in range(1, run.rounds + 1):  # as dpo.stage: round r samples with round r-1's policy, trains on from it
+            start = time.perf_counter()
+            key = tuple(getattr(run, k) for k in SAMPLING) + (rnd,)
+            policy_key = (fingerprint(policy_folder),) + (("fresh",) if args.fresh else ())
+            cached = work / ("samples-" + "-".join(map(str, key + policy_key)) + ".json")
+            if not cached.is_file():
+                policy = models.load_model(models.LOCAL, adapter=policy_folder)
+                if hasattr(policy, "merge_and_unload"):
+                    policy = policy.merge_and_unload()
+                io.write_json(cached, dpo.sample(run, policy, tok, items, seed=run.seed + 1000 * rnd)[:2])
+            samples, cut = io.read_json(cached)
+            pairs, counts = dpo.make_pairs(items, samples, run.gold_fallback, cut)
+            folder = variant / f"round{rnd}"
+            fit = dpo.train(run, pairs, folder, adapter=policy_folder)
+            ok = greedy(str(folder), val)
+            tag = label if run.rounds == 1 else f"{label} / round {rnd}"
+            results[tag] = ok
+            row = {"variant": tag, "pairs": counts["pairs"], "questions_mixed": counts["questions_mixed"],
+                   "mixed_by_source": mixed_by_source(items, samples, cut),  # which questions pay for their sampling
+                   "final_loss": fit["final_loss"], "final_reward_accuracy": fit["final_reward_accuracy"],
+                   "minutes": round((time.perf_counter() - start) / 60, 1), "dpo_vs_start": stats.paired(ok, ok_sft)}
+            if ok_ref is not None:
+                row["dpo_vs_reference"] = stats.paired(ok, ok_ref)
+            print("ROW", json.dumps(row), flush=True)
+            policy_folder = str(folder)
     io.write_json(work / "scores.json", {"items": [it["id"] for it in val], "results": results})
 
 
