@@ -244,8 +244,9 @@ def experiment_pairs(rows: list[dict], sets=("in_domain", "gsm8k", MINED)) -> st
     return "\n".join(PAIRED_HEAD + lines) + "\n" if lines else ""
 
 
-# mining params added after some seed replicates ran (absent there = the synthesis of before session 22)
-LOOSE_MINING = ("mining.match_hardness", "mining.kept_share")
+# later-stage params changed after some seed replicates ran (absent there = the mining synthesis of before
+# session 22; dpo.rounds 1 before session 23): they move SFT + mining and DPO, not SFT
+LOOSE_LATER = ("mining.match_hardness", "mining.kept_share", "dpo.rounds")
 
 
 def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
@@ -253,10 +254,10 @@ def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
     workspace's own first), per model: each seed's score, mean, sample sd and range; and SFT → DPO pooled
     over the seeds (discordant items summed, sign test). The size of the mined_types set
     (mining.heldout_per_type) may differ too: that set is not in this table. So may mining's synthesis
-    (`LOOSE_MINING`: it moves SFT + mining and DPO, not SFT): the footnote names each run's values that
+    (`LOOSE_LATER`: they move SFT + mining and DPO, not SFT): the footnote names each run's values that
     differ from the workspace's."""
     seed_keys = sorted({k for r in rows for k in r["params"] if k.endswith(".seed")})
-    runs = own_sweep(rows, *seed_keys, loose=("mining.heldout_per_type", *LOOSE_MINING))
+    runs = own_sweep(rows, *seed_keys, loose=("mining.heldout_per_type", *LOOSE_LATER))
     if len(runs) < 2:
         return ""
     runs.sort(key=lambda r: (any(r["params"].get(k) for k in seed_keys), r["name"]))  # all seeds 0 first
@@ -278,8 +279,8 @@ def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
             out = stats.paired([x["correct"] for x in a], [x["correct"] for x in b])
             only_sft, only_dpo = only_sft + out["only_a"], only_dpo + out["only_b"]
     def differs(r: dict) -> str:
-        d = [f"{k}={r['params'].get(k, 'absent')}" for k in LOOSE_MINING if r["params"].get(k) != rows[0]["params"].get(k)]
-        return f" (mining: {', '.join(d)})" if d else ""
+        d = [f"{k}={r['params'].get(k, 'absent')}" for k in LOOSE_LATER if r["params"].get(k) != rows[0]["params"].get(k)]
+        return f" (later stages differ: {', '.join(d)})" if d else ""
     seeds = "; ".join(f"{r['name']}: " + ", ".join(f"{k}={r['params'].get(k)}" for k in seed_keys) + differs(r)
                       for r in runs)
     return ("\n".join(lines) + f"\n\n- Seeds ({seeds}); puzzles.seed fixes the test items, so every run scores the "
