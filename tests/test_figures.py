@@ -58,8 +58,11 @@ def test_seed_replicates_give_mean_sd_range_and_a_pooled_sign_test(monkeypatch):
             run("rerun", 0, 0.9, 0.9)]  # the workspace's seeds again: adds nothing
     rows[1]["params"]["mining.heldout_per_type"] = 100  # a smaller mined_types set: still a replicate
     rows[0]["params"]["mining.match_hardness"] = True  # mining's synthesis changed after s1 ran: named, kept
-    rows[0]["params"]["dpo.rounds"], rows[1]["params"]["dpo.rounds"] = 2, 1  # so did DPO's rounds
+    rows[0]["params"]["dpo.rounds"] = 2  # so did DPO's rounds (s1 has the workspace's, s1-old not)
     rows[2]["params"]["sft.mix.ir"] = 0  # not a seed replicate: left out
+    rows[1]["params"]["dpo.rounds"] = 2
+    rows.insert(1, run("s1-old", 1, 0.9, 0.9))  # s1's seeds again, earlier, with the older DPO too: s1 is kept
+    rows[1]["params"]["dpo.rounds"] = 1
     for seed in (3, 4, 5):  # a larger sweep of an older default: not the workspace's, left out
         rows.append(run(f"old{seed}", seed, 0.5, 0.5))
         rows[-1]["params"]["sft.mix.irsp"] = 0
@@ -71,7 +74,7 @@ def test_seed_replicates_give_mean_sd_range_and_a_pooled_sign_test(monkeypatch):
     assert "| dpo | in_domain | 0.400 | 0.400 | 0.400 | 0.000 | 0.400–0.400 |" in text
     assert "other" not in text and "rerun" not in text and "old" not in text
     assert "2 items only SFT right, 3 only DPO, sign test p = 1." in text
-    assert "sft.seed=1 (later stages differ: mining.match_hardness=absent, dpo.rounds=1)" in text
+    assert "sft.seed=1 (later stages differ: mining.match_hardness=absent)" in text and "s1-old" not in text
     assert "sft.seed=0 (later" not in text
     assert tables.seed_table(rows[:1]) == ""  # one run: no replicate table
 

@@ -255,8 +255,11 @@ def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
     over the seeds (discordant items summed, sign test). The size of the mined_types set
     (mining.heldout_per_type) may differ too: that set is not in this table. So may mining's synthesis
     (`LOOSE_LATER`: they move SFT + mining and DPO, not SFT): the footnote names each run's values that
-    differ from the workspace's."""
+    differ from the workspace's; of two runs with the same seeds, the one differing in fewer of them is kept."""
     seed_keys = sorted({k for r in rows for k in r["params"] if k.endswith(".seed")})
+    # of two runs with the same seeds, the one whose later stages differ least from the workspace's is kept
+    rows = [rows[0]] + sorted(rows[1:], key=lambda r: sum(r["params"].get(k) != rows[0]["params"].get(k)
+                                                          for k in LOOSE_LATER))
     runs = own_sweep(rows, *seed_keys, loose=("mining.heldout_per_type", *LOOSE_LATER))
     if len(runs) < 2:
         return ""
