@@ -169,6 +169,17 @@ def test_dual_arms_pair_with_sft_alone_and_train_sizes_with_the_next_larger(monk
     assert tables.sweep_pairs(rows[:1]) == ""  # no sweep: no table
 
 
+def test_dual_arms_whose_later_stages_differ_pair_their_sft_models_only(monkeypatch):
+    rows = [_row("workspace", **{"dpo.rounds": 2}), _row("none", **{"sft.mix.irsp": 0, "sft.mix.ir": 0, "dpo.rounds": 1}),
+            _row("ir", **{"sft.mix.irsp": 0, "dpo.rounds": 1})]  # workspace: DPO of two rounds, the arms one
+    for r in rows:
+        r["commit"] = r["name"]
+    monkeypatch.setattr(tables, "predictions", lambda m, t, rev=None: _preds("1000000000") if t == "in_domain" else None)
+    labels = [line.split(" | ")[0] for line in tables.sweep_pairs(rows).splitlines()[2:]]
+    assert labels == ["| dual: SFT alone (none) → +IR (ir), sft", "| dual: SFT alone (none) → +IR (ir), dpo",
+                      "| dual: SFT alone (none) → +both (workspace), sft"]  # no DPO line across round counts
+
+
 def test_the_size_table_splits_a_test_set_by_its_number_of_integers(tmp_path, monkeypatch):
     monkeypatch.setattr(tables.io, "root", lambda: tmp_path)
     (tmp_path / "data/puzzles").mkdir(parents=True)
@@ -196,6 +207,10 @@ def test_the_dual_figure_draws_the_workspace_arms_when_it_has_them(monkeypatch):
                                                                           "dvc exp run -S sft.mix.irsp=0"]
     figures.dual_ablation(rows[2:])  # no workspace arms: the largest sweep
     assert drawn["runs"] == ["old", "old-none", "old-irsp"]
+    rows[1]["params"]["dpo.rounds"] = 1  # an arm run before DPO's rounds changed: its SFT still is an arm
+    rows[0]["params"]["dpo.rounds"] = 2
+    figures.dual_ablation(rows)
+    assert drawn["runs"] == ["workspace", "none"]
 
 
 def test_a_run_whose_outputs_the_cache_lacks_reads_as_none(monkeypatch):

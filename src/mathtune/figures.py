@@ -22,7 +22,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from mathtune import io  # noqa: E402
-from mathtune.tables import (MINED, MODELS, SETS, dual_arm, metric_key, dvc_cmd, experiments, interval,  # noqa: E402
+from mathtune.tables import (AFTER_SFT, MINED, MODELS, SETS, dual_arm, metric_key, dvc_cmd, experiments, interval,  # noqa: E402
                              own_sweep, results_table, scores, sweeps, varying)
 
 MARK = ("<!-- results:start -->", "<!-- results:end -->")
@@ -105,12 +105,16 @@ def puzzles_extrapolation() -> Path:
 
 
 def dual_ablation(rows: list[dict]) -> Path:
-    """SFT scores per dual arm: the workspace's own arms where it has any (rows[0]), else the largest sweep."""
-    found = sweeps(rows, "sft.mix.irsp", "sft.mix.ir")
-    rows = next((g for g in found if len(g) > 1 and any(r is rows[0] for r in g)), found[0] if found else [])
+    """SFT scores per dual arm: the workspace's own arms where it has any (rows[0]; runs differing in what
+    follows SFT too, `tables.AFTER_SFT`), else the largest sweep."""
+    keys = ("sft.mix.irsp", "sft.mix.ir")
+    runs = own_sweep(rows, *keys, loose=AFTER_SFT)
+    if len(runs) < 2:
+        found = sweeps(rows, *keys, *AFTER_SFT)
+        runs = found[0] if found else []
     data = [{"arm": dual_arm(r["params"]), "test set": t, "score": v, "run": r["name"],
              **dict(zip(("lo", "hi"), interval(r, "sft", t)))}
-            for r in rows if "sft.mix.irsp" in r["params"] for t, v in scores(r, "sft").items() if v is not None]
+            for r in runs if "sft.mix.irsp" in r["params"] for t, v in scores(r, "sft").items() if v is not None]
     df = pd.DataFrame(data, columns=["arm", "test set", "score", "run", "lo", "hi"]).drop_duplicates(["arm", "test set"], keep="first")
     flags = {"SFT alone": "-S sft.mix.irsp=0 -S sft.mix.ir=0", "+IRSP": "-S sft.mix.ir=0", "+IR": "-S sft.mix.irsp=0",
              "+both": ""}
@@ -121,7 +125,8 @@ def dual_ablation(rows: list[dict]) -> Path:
 
 
 def dpo_stages(rows: list[dict]) -> Path:
-    """base -> SFT -> DPO round 1 (the workspace), then DPO after more rounds (experiments on `dpo.rounds`)."""
+    """base -> SFT -> SFT + mining -> DPO (the workspace, its dpo.rounds), then DPO after other round counts
+    (experiments on `dpo.rounds`)."""
     ws = rows[0]
     ws_rounds = ws["params"].get("dpo.rounds", 1)
     more = [r for r in own_sweep(rows, "dpo.rounds") if r["params"].get("dpo.rounds", 1) != ws_rounds]
@@ -131,7 +136,7 @@ def dpo_stages(rows: list[dict]) -> Path:
             for r, m, label in runs for t, v in scores(r, m).items() if v is not None]
     df = pd.DataFrame(data, columns=["model", "test set", "score", "lo", "hi"])
     missing = ([] if len(set(df["model"])) >= 3 else ["dvc repro dpo evaluate"]) + \
-        ([] if more else ["dvc exp run -S dpo.rounds=2"])
+        ([] if more else [f"dvc exp run -S dpo.rounds={1 if ws_rounds > 1 else 2}"])
     return _figure(df, "dpo_stages", lambda d, ax: (
         _bars(d, ax, "model"),
         ax.set_title("2405.00402 analogue: base -> SFT -> SFT + mining -> DPO")), missing)

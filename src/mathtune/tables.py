@@ -247,6 +247,8 @@ def experiment_pairs(rows: list[dict], sets=("in_domain", "gsm8k", MINED)) -> st
 # later-stage params changed after some seed replicates ran (absent there = the mining synthesis of before
 # session 22; dpo.rounds 1 before session 23): they move SFT + mining and DPO, not SFT
 LOOSE_LATER = ("mining.match_hardness", "mining.kept_share", "dpo.rounds")
+# params that move only what follows SFT: dual arms differing in them still compare as SFT models
+AFTER_SFT = ("mining.heldout_per_type", *LOOSE_LATER)
 
 
 def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
@@ -260,7 +262,7 @@ def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
     # of two runs with the same seeds, the one whose later stages differ least from the workspace's is kept
     rows = [rows[0]] + sorted(rows[1:], key=lambda r: sum(r["params"].get(k) != rows[0]["params"].get(k)
                                                           for k in LOOSE_LATER))
-    runs = own_sweep(rows, *seed_keys, loose=("mining.heldout_per_type", *LOOSE_LATER))
+    runs = own_sweep(rows, *seed_keys, loose=AFTER_SFT)
     if len(runs) < 2:
         return ""
     runs.sort(key=lambda r: (any(r["params"].get(k) for k in seed_keys), r["name"]))  # all seeds 0 first
@@ -298,11 +300,12 @@ def dual_arm(p: dict) -> str:
 
 
 def sweep_pairs(rows: list[dict], sets=("in_domain", "gsm8k"), models=("sft", "dpo")) -> str:
-    """Markdown: each dual arm against `SFT alone` (for every default the arms were run on), and each
+    """Markdown: each dual arm against `SFT alone` (for every default the arms were run on; arms whose later
+    stages differ, `AFTER_SFT`, pair their SFT models only), and each
     data-scaling point against the next larger train size, per model on the same items (exact McNemar).
     Empty where a sweep has fewer than 2 runs."""
     lines = []
-    for group in sweeps(rows, "sft.mix.irsp", "sft.mix.ir"):  # one per default the arms were run on
+    for group in sweeps(rows, "sft.mix.irsp", "sft.mix.ir", *AFTER_SFT):  # one per default the arms were run on
         arms = {}
         for r in group:
             arms.setdefault(dual_arm(r["params"]), r)  # the first run of an arm (the workspace before experiments)
@@ -310,9 +313,10 @@ def sweep_pairs(rows: list[dict], sets=("in_domain", "gsm8k"), models=("sft", "d
         for arm in ("+IRSP", "+IR", "+both"):
             if ref and arm in arms:
                 r = arms[arm]
+                later_same = all(ref["params"].get(k) == r["params"].get(k) for k in LOOSE_LATER)
                 lines += [_pair_line(f"dual: SFT alone ({ref['name']}) → {arm} ({r['name']}), {m}", t,
                                      predictions(m, t, ref.get("commit")), predictions(m, t, r.get("commit")))
-                          for t in sets for m in models]
+                          for t in sets for m in models if m == "sft" or later_same]  # else only SFT compares
     sizes = sorted(varying(rows, "puzzles.train_size"), key=lambda r: r["params"].get("puzzles.train_size", 0))
     for a, b in zip(sizes, sizes[1:]):
         na, nb = a["params"].get("puzzles.train_size"), b["params"].get("puzzles.train_size")
