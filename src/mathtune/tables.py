@@ -259,9 +259,10 @@ def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
     (`LOOSE_LATER`: they move SFT + mining and DPO, not SFT): the footnote names each run's values that
     differ from the workspace's; of two runs with the same seeds, the one differing in fewer of them is kept."""
     seed_keys = sorted({k for r in rows for k in r["params"] if k.endswith(".seed")})
+    def later(r: dict) -> list[str]:  # the LOOSE_LATER params where run r differs from the workspace
+        return [k for k in LOOSE_LATER if r["params"].get(k) != rows[0]["params"].get(k)]
     # of two runs with the same seeds, the one whose later stages differ least from the workspace's is kept
-    rows = [rows[0]] + sorted(rows[1:], key=lambda r: sum(r["params"].get(k) != rows[0]["params"].get(k)
-                                                          for k in LOOSE_LATER))
+    rows = [rows[0]] + sorted(rows[1:], key=lambda r: len(later(r)))
     runs = own_sweep(rows, *seed_keys, loose=AFTER_SFT)
     if len(runs) < 2:
         return ""
@@ -284,7 +285,7 @@ def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
             out = stats.paired([x["correct"] for x in a], [x["correct"] for x in b])
             only_sft, only_dpo = only_sft + out["only_a"], only_dpo + out["only_b"]
     def differs(r: dict) -> str:
-        d = [f"{k}={r['params'].get(k, 'absent')}" for k in LOOSE_LATER if r["params"].get(k) != rows[0]["params"].get(k)]
+        d = [f"{k}={r['params'].get(k, 'absent')}" for k in later(r)]
         return f" (later stages differ: {', '.join(d)})" if d else ""
     seeds = "; ".join(f"{r['name']}: " + ", ".join(f"{k}={r['params'].get(k)}" for k in seed_keys) + differs(r)
                       for r in runs)
