@@ -77,9 +77,7 @@ def fingerprint(folder: str) -> str:
 
 
 def greedy(folder: str, items: list[dict]) -> list[bool]:
-    model = models.load_model(models.LOCAL, adapter=folder)
-    if hasattr(model, "merge_and_unload"):
-        model = model.merge_and_unload()
+    model = models.load_merged(models.LOCAL, adapter=folder)
     outs, _ = generation.generate(model, models.load_tokenizer(models.LOCAL), [it["prompt"] for it in items],
                                   batch_size=64, max_new_tokens=protocol.MAX_NEW_TOKENS["puzzles"],
                                   stop=protocol.STOP["puzzles"], desc="validation")
@@ -123,9 +121,7 @@ def main() -> None:
             policy_key = (fingerprint(policy_folder),) + (("fresh",) if args.fresh else ())
             cached = work / ("samples-" + "-".join(map(str, key + policy_key)) + ".json")
             if not cached.is_file():
-                policy = models.load_model(models.LOCAL, adapter=policy_folder)
-                if hasattr(policy, "merge_and_unload"):
-                    policy = policy.merge_and_unload()
+                policy = models.load_merged(models.LOCAL, adapter=policy_folder)
                 io.write_json(cached, dpo.sample(run, policy, tok, items, seed=run.seed + 1000 * rnd)[:2])
             samples, cut = io.read_json(cached)
             pairs, counts = dpo.make_pairs(items, samples, run.gold_fallback, cut)

@@ -35,9 +35,7 @@ def main() -> None:
     items = dpo.questions(cfg, gsm8k.load(io.path("data/gsm8k/train.jsonl")),
                           io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target")))
     tok = models.load_tokenizer(models.LOCAL)
-    policy = models.load_model(models.LOCAL, adapter="models/sft")
-    if hasattr(policy, "merge_and_unload"):
-        policy = policy.merge_and_unload()
+    policy = models.load_merged(models.LOCAL, adapter="models/sft")
     for setting in sys.argv[1:] or [f"{cfg.k}:{cfg.temperature}"]:
         k, temperature = setting.split(":")
         run = replace(cfg, k=int(k), temperature=float(temperature))

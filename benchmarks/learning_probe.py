@@ -68,9 +68,7 @@ def main() -> None:
     fit = tuning.train_sft(scfg, train, work / "model", base=args.base, stage="probe")
     minutes = (time.perf_counter() - start) / 60
     tok = models.load_tokenizer(args.base)
-    model = models.load_model(args.base, adapter=str(work / "model"))
-    if hasattr(model, "merge_and_unload"):
-        model = model.merge_and_unload()
+    model = models.load_merged(args.base, adapter=str(work / "model"))
     row = {"puzzles": {k: v for k, v in vars(pcfg).items() if k in ("trace", "bound", "train_n_from", "train_size")},
            "sft": {k: v for k, v in vars(scfg).items() if k in ("lora_r", "lora_alpha", "learning_rate",
                                                                "max_steps", "batch_size", "mix_arithmetic")},

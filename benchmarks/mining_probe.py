@@ -71,9 +71,7 @@ def hard_items(cases: list[dict], per_type: int, tag: str, spec: dict, taken: se
 
 def one_shot_filter(folder: str, candidates: list[dict], cases: dict) -> list[dict]:
     """The stage's filter (mining.one_shot_filter) on the model in `folder`: the candidates it keeps."""
-    model = models.load_model(models.LOCAL, adapter=folder)
-    if hasattr(model, "merge_and_unload"):
-        model = model.merge_and_unload()
+    model = models.load_merged(models.LOCAL, adapter=folder)
     kept = mining.one_shot_filter(model, models.load_tokenizer(models.LOCAL),
                                   [(c, cases[c["case"]]) for c in candidates], batch_size=64)
     return [c for c, k in zip(candidates, kept) if k]

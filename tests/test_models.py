@@ -286,3 +286,16 @@ def test_a_trained_folder_is_an_adapter_or_whole_weights(tmp_path):
     assert models.is_trained(folder) and models.is_full_model(folder)
     (folder / "adapter_config.json").write_text("{}")
     assert models.is_trained(folder) and not models.is_full_model(folder)
+
+
+def test_load_merged_folds_a_lora_adapter_in_with_the_same_logits(tiny_model, repo):
+    sft.train(_sft_cfg(max_steps=2, learning_rate=5e-2), tiny_items(2, 6), repo / "models/sft", base=tiny_model)
+    ids = torch.tensor([[3, 5, 7, 9, 11]])
+    with torch.no_grad():
+        plain = models.load_model(tiny_model).eval()(ids).logits
+        unmerged = models.load_model(tiny_model, adapter=str(repo / "models/sft"))(ids).logits
+        model = models.load_merged(tiny_model, adapter=str(repo / "models/sft"))
+        merged = model(ids).logits
+    assert not hasattr(model, "peft_config") and not any("lora_" in n for n, _ in model.named_parameters())
+    assert not torch.allclose(plain, unmerged, atol=1e-4)  # the adapter moved the model ...
+    assert torch.allclose(merged, unmerged, atol=1e-5)     # ... and merging keeps exactly that

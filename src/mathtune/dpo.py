@@ -145,9 +145,7 @@ def stage(cfg) -> tuple[dict, list[dict]]:
     adapter, all_pairs, metrics, curve = "models/mining", [], {}, []
     for rnd in range(1, cfg.rounds + 1):
         quantized = tuning.quantization(cfg) == "nf4-4bit"
-        policy = models.load_model(models.LOCAL, adapter=adapter, load_in_4bit=quantized)
-        if not quantized and hasattr(policy, "merge_and_unload"):
-            policy = policy.merge_and_unload()  # same outputs, faster sampling (merging into nf4 would round)
+        policy = models.load_merged(models.LOCAL, adapter=adapter, load_in_4bit=quantized)
         samples, cut, sampled = sample(cfg, policy, tok, items, seed=cfg.seed + 1000 * rnd)
         del policy
         pairs, counts = make_pairs(items, samples, cfg.gold_fallback, cut)

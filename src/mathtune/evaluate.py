@@ -113,9 +113,7 @@ def evaluate_model(cfg, name: str, adapter: str | None, sets: dict, out_dir: Pat
     as_4bit = adapter is not None and models.trained_in_4bit(adapter)
     if cached is None:
         tokenizer = models.load_tokenizer(models.LOCAL)
-        model = models.load_model(models.LOCAL, adapter=adapter, load_in_4bit=as_4bit)
-        if hasattr(model, "merge_and_unload") and not as_4bit:
-            model = model.merge_and_unload()  # same outputs, faster generation
+        model = models.load_merged(models.LOCAL, adapter=adapter, load_in_4bit=as_4bit)
     metrics, tokens, seconds = {}, 0, 0.0
     metrics[f"{name}/weights"] = ("nf4 base + adapter, unmerged" if as_4bit else
                                   "base + adapter, merged" if adapter and not models.is_full_model(adapter) else "whole model")

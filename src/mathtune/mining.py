@@ -276,9 +276,7 @@ def stage(cfg) -> dict:
     cases, types_, targeted, held, metrics = [], [], [], [], {}
     for rnd in range(1, cfg.rounds + 1):
         quantized = models.trained_in_4bit(current)
-        model = models.load_model(models.LOCAL, adapter=current, load_in_4bit=quantized)
-        if hasattr(model, "merge_and_unload") and not quantized:
-            model = model.merge_and_unload()  # same outputs, faster generation
+        model = models.load_merged(models.LOCAL, adapter=current, load_in_4bit=quantized)
         out = run(cfg, model, tok, g, p, taken, spec, rnd)
         del model
         cases += [{**c, "round": rnd} for c in out["cases"]]

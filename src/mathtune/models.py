@@ -155,6 +155,15 @@ def load_model(name: str, adapter: str | None = None, load_in_4bit: bool = False
     return model
 
 
+def load_merged(name: str, adapter: str | None = None, load_in_4bit: bool = False):
+    """load_model for generation: a LoRA adapter is merged into its base (same outputs, faster generation),
+    except on an nf4 base, where merging would round the weights."""
+    model = load_model(name, adapter=adapter, load_in_4bit=load_in_4bit)
+    if hasattr(model, "merge_and_unload") and not load_in_4bit:
+        model = model.merge_and_unload()
+    return model
+
+
 def trained_in_4bit(folder) -> bool:
     """Whether the adapter in folder was trained on an nf4 base (tuning.save_adapter records it)."""
     stamp = io.path(folder) / "training.json"
