@@ -34,16 +34,22 @@ class Probe(TrainerCallback):
             self.rows.append(row)
 
 
+def base_params(overrides: list[str]) -> dict:
+    """params.yaml's `base:` block with `key=value` overrides, each cast to the default's type."""
+    params = yaml.safe_load(open(io.path("params.yaml")))["base"]
+    for kv in overrides:
+        k, v = kv.split("=", 1)
+        params[k] = type(params[k])(v)
+    return params
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--set", nargs="*", default=[], help="base params, e.g. max_steps=1200 batch_size=8")
     ap.add_argument("--at", nargs="*", type=int, default=[240, 480, 800, 1200])
     ap.add_argument("--out", default=None, help="keep the built base in this folder (default: a temp folder, removed)")
     args = ap.parse_args()
-    params = yaml.safe_load(open(io.path("params.yaml")))["base"]
-    for kv in args.set:
-        k, v = kv.split("=", 1)
-        params[k] = type(params[k])(v)
+    params = base_params(args.set)
     cfg = types.SimpleNamespace(**params)
     items = base.corpus_items(cfg)
     tokenizer = base.corpus_tokenizer(items, cfg.vocab_size, cfg.number_digits)

@@ -10,7 +10,8 @@ fresh: to choose a setting, pass another seed (`--set seed=7`), as the README's 
 
     python benchmarks/learning_probe.py --base /tmp/probe/base --set trace=steps --sft max_steps=1500 lora_r=0
 
-`--sft mix_arithmetic=W` mixes in replayed calculations as the sft stage does (W x the train puzzles).
+`--sft mix_arithmetic=W` mixes in replayed calculations as the sft stage does (W x the train puzzles);
+`--picks W` mixes in W x the train puzzles of benchmarks/pick_probe.py's items (operand picked from a list).
 Besides pass@1 each set reports `first_step_copies`: the share of answers whose first step uses numbers
 of the prompt (the verifier's first failure is not "operand not available" at step 1).
 Per-item results (pass, first-step copy) go to <out>/scores.json; two probes with the same --set and
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import tempfile
 import time
 from dataclasses import replace
@@ -46,11 +48,13 @@ def main() -> None:
     ap.add_argument("--sft", nargs="*", default=[], help="sft.<key>=<value> overrides")
     ap.add_argument("--eval", type=int, default=300, help="items per test set")
     ap.add_argument("--out", default=None, help="where the fine-tuned model goes (default: a temp folder)")
+    ap.add_argument("--picks", type=float, default=0.0,
+                    help="W x the train puzzles of pick_probe.py's items (operand picked from a list) in the mix")
     ap.add_argument("--pair", nargs=2, metavar="SCORES", help="compare two probes' scores.json, paired; nothing runs")
     args = ap.parse_args()
     if args.pair:
         a, b = (io.read_json(p) for p in args.pair)
-        for name in a["items"]:
+        for name in (n for n in a["items"] if not n.endswith("/outputs")):
             print(name, json.dumps(stats.paired(a["items"][name], b["items"][name])))
         return
     if not args.base:
@@ -64,6 +68,10 @@ def main() -> None:
     # puzzles alone come out in the order of a Random(seed) shuffle, as probes before the option drew them
     sources = {"puzzles": train, "arithmetic": arithmetic.corpus(len(train), scfg.seed) if scfg.mix_arithmetic else []}
     train, _ = sft.build_mix(scfg, sources)
+    if args.picks:  # issue 14's copy lever (benchmarks/pick_probe.py), shuffled into the mix
+        from pick_probe import picks
+        train += picks(int(args.picks * len(sources["puzzles"])), scfg.seed)
+        random.Random(scfg.seed).shuffle(train)
     start = time.perf_counter()
     fit = tuning.train_sft(scfg, train, work / "model", base=args.base, stage="probe")
     minutes = (time.perf_counter() - start) / 60
@@ -72,6 +80,7 @@ def main() -> None:
     row = {"puzzles": {k: v for k, v in vars(pcfg).items() if k in ("trace", "bound", "train_n_from", "train_size")},
            "sft": {k: v for k, v in vars(scfg).items() if k in ("lora_r", "lora_alpha", "learning_rate",
                                                                "max_steps", "batch_size", "mix_arithmetic")},
+           "picks": args.picks,
            "minutes": round(minutes, 1), "examples_seen": scfg.max_steps * scfg.batch_size,
            "final_loss": fit["final_loss"]}
     per_item = {}
@@ -84,10 +93,13 @@ def main() -> None:
         row[name] = f"{sum(ok) / len(ok):.3f} [{lo:.3f}, {hi:.3f}]"
         per_item[name] = ok
         # does the answer's first step use numbers of the prompt? (the default SFT's ood_range: 0 of 500 did)
-        reasons = [answers.check(it["numbers"], it["target"], o) or "" for it, o in zip(items, outs)]
+        # read in the gold's order (answers.diagnose): an unwind answer's first step starts at the target
+        reasons = [answers.diagnose(it["numbers"], it["target"], o, it["completion"]) or ""
+                   for it, o in zip(items, outs)]
         copies = [not r.startswith("operand not available: step 1 ") for r in reasons]
         row[f"{name}/first_step_copies"] = round(sum(copies) / len(items), 3)
         per_item[f"{name}/first_step_copies"] = copies  # --pair pairs these too
+        per_item[f"{name}/outputs"] = outs
         print(name, outs[:3], flush=True)
     io.write_json(work / "scores.json", {"row": row, "items": per_item})
     print("ROW", json.dumps(row), flush=True)
