@@ -13,8 +13,9 @@ fresh: to choose a setting, pass another seed (`--set seed=7`), as the README's 
 `--sft mix_arithmetic=W` mixes in replayed calculations as the sft stage does (W x the train puzzles);
 `--picks W` mixes in W x the train puzzles of benchmarks/pick_probe.py's items (operand picked from a list).
 Besides pass@1 each set reports `first_step_copies`: the share of answers whose first step uses numbers
-of the prompt (the verifier's first failure is not "operand not available" at step 1).
-Per-item results (pass, first-step copy) go to <out>/scores.json; two probes with the same --set and
+of the prompt (its first failure, read in the gold's order by answers.diagnose, is not "operand not available"
+at step 1; read first to last, every wrong unwind answer failed there, its first step starting at the target).
+Per-item results (pass, first-step copy, the answer) go to <out>/scores.json; two probes with the same --set and
 --eval score the same items, so `--pair A/scores.json B/scores.json` prints the paired table (exact
 McNemar) of two runs.
 """
