@@ -8,8 +8,8 @@ practise the copy a puzzle's first step needs, without being a puzzle (no target
     Divide 84 by the number of 5, 12, 9 that divides it.   ->   84/12=7
 
 Values come from `arithmetic.operand` (0-20 half the time, else 2 or 3 digits, one in five negative), the
-distribution of the base corpus, not the test range. `build` pre-trains a `local` base as the base stage
-does on its corpus plus `--picks N` of these; `benchmarks/learning_probe.py --picks W` replays W x the
+distribution of the base corpus, not the test range. This script pre-trains a `local` base as the base
+stage does (`base.build`) on its corpus plus `--picks N` of these; `benchmarks/learning_probe.py --picks W` replays W x the
 train puzzles of them in fine-tuning. Nothing under data/ or models/ is touched.
 
     python benchmarks/pick_probe.py --picks 25000 --out /tmp/s26/base-pick
