@@ -32,7 +32,8 @@ from learning_probe import typed
 
 from mathtune import checker, config, dpo, generation, gsm8k, io, mining, models, protocol, puzzles, stats
 
-SAMPLING = ("seed", "questions_gsm8k", "questions_puzzles", "k", "temperature", "top_p", "batch_size")
+SAMPLING = ("seed", "questions_gsm8k", "questions_puzzles", "k", "temperature", "top_p", "batch_size", "greedy",
+            "fresh_rounds")
 
 
 def validation(size: int, taken: set | None = None) -> list[dict]:
@@ -112,25 +113,28 @@ def main() -> None:
                                 "reference": None if ok_ref is None else sum(ok_ref) / len(ok_ref)}), flush=True)
     # variants differing only in training share a sample cache; each round's policy weights are part of its key
     for name, run in zip(args.variants, runs):
-        items = dpo.questions(run, gsm8k_items, fresh("dpo", run.questions_puzzles, set(taken)) if args.fresh
-                              else puzzle_items)
+        pool = fresh("dpo", run.questions_puzzles * (run.rounds if run.fresh_rounds else 1), set(taken)) if args.fresh \
+            else puzzle_items
         policy_folder, label, variant = start_policy, name or "default", work / f"variant{len(results)}"
         for rnd in range(1, run.rounds + 1):  # as dpo.stage: round r samples with round r-1's policy, trains on from it
             start = time.perf_counter()
-            key = tuple(getattr(run, k) for k in SAMPLING) + (rnd,)
+            items = dpo.questions(run, gsm8k_items, pool, rnd)
+            # round 1 asks the same questions with or without fresh_rounds: one cache serves both
+            key = tuple(getattr(run, k) for k in SAMPLING if k != "fresh_rounds" or rnd > 1) + (rnd,)
             policy_key = (fingerprint(policy_folder),) + (("fresh",) if args.fresh else ())
             cached = work / ("samples-" + "-".join(map(str, key + policy_key)) + ".json")
             if not cached.is_file():
                 policy = models.load_merged(models.LOCAL, adapter=policy_folder)
                 io.write_json(cached, dpo.sample(run, policy, tok, items, seed=run.seed + 1000 * rnd)[:2])
             samples, cut = io.read_json(cached)
-            pairs, counts = dpo.make_pairs(items, samples, run.gold_fallback, cut)
+            pairs, counts = dpo.make_pairs(items, samples, run.gold_fallback, cut, greedy_first=run.greedy)
             folder = variant / f"round{rnd}"
             fit = dpo.train(run, pairs, folder, adapter=policy_folder)
             ok = greedy(str(folder), val)
             tag = label if run.rounds == 1 else f"{label} / round {rnd}"
             results[tag] = ok
             row = {"variant": tag, "pairs": counts["pairs"], "questions_mixed": counts["questions_mixed"],
+                   "greedy_wrong_fixable": counts.get("greedy_wrong_fixable"),
                    "mixed_by_source": mixed_by_source(items, samples, cut),  # which questions pay for their sampling
                    "final_loss": fit["final_loss"], "final_reward_accuracy": fit["final_reward_accuracy"],
                    "minutes": round((time.perf_counter() - start) / 60, 1), "dpo_vs_start": stats.paired(ok, ok_sft)}

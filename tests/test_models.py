@@ -1,4 +1,5 @@
 """Tokenizer, loading, generation, SFT and DPO on a tiny real model (tests/conftest.py::tiny_model)."""
+import dataclasses
 import json
 import math
 import shutil
@@ -126,7 +127,7 @@ def test_dpo_reference_is_the_frozen_sft_policy(tiny_model, repo):
     # load_in_4bit asks for QLoRA: on CPU it must fall back to plain LoRA (on CUDA it is nf4)
     cfg = config.Dpo(seed=0, load_in_4bit=True, questions_gsm8k=0, questions_puzzles=0, k=2, temperature=1.0, top_p=1.0, batch_size=4, per_device_train_batch_size=4,
                      gold_fallback=True, beta=0.1, loss_type="sigmoid", learning_rate=1e-2, max_steps=3, gradient_checkpointing="auto",
-                     save_steps=10, rounds=1)
+                     save_steps=10, rounds=1, fresh_rounds=False, greedy=False)
     trainer = dpo.make_trainer(cfg, pairs, adapter=str(repo / "models/sft"), base=tiny_model)
     assert "ref" in trainer.model.peft_config  # TRL's frozen copy of the SFT adapter
     assert not any("4bit" in type(m).__name__ for m in trainer.model.modules())
@@ -159,6 +160,39 @@ def test_a_sample_cut_by_the_token_limit_is_never_rejected():
     pairs, counts = dpo.make_pairs(items, samples, gold_fallback=True, truncated=[[False, False, True]])
     assert [(p["chosen"], p["rejected"]) for p in pairs] == [("2+1=3", "1*2=2")]  # two of the model's own samples
     assert counts["truncated_dropped"] == 1 and counts["pairs_gold_chosen"] == 0
+
+
+def test_a_wrong_greedy_path_is_rejected_against_every_correct_sample():
+    items = [{"id": "p1", "source": "puzzles", "task": "cot", "numbers": [1, 2], "target": 3, "prompt": "P",
+              "completion": "1+2=3"}]
+    samples = [["1*2=2", "2+1=3", "1+2=3", "2-1=1"]]  # the greedy path first, then three samples
+    pairs, counts = dpo.make_pairs(items, samples, gold_fallback=False, greedy_first=True)
+    assert [(p["chosen"], p["rejected"]) for p in pairs] == [("2+1=3", "1*2=2"), ("1+2=3", "1*2=2"), ("1+2=3", "2-1=1")]
+    assert counts["greedy_wrong_fixable"] == 1 and len({p["id"] for p in pairs}) == 3
+    plain, _ = dpo.make_pairs(items, samples, gold_fallback=False)
+    assert [(p["chosen"], p["rejected"]) for p in plain] == [("2+1=3", "1*2=2"), ("1+2=3", "2-1=1")]
+
+
+def test_greedy_sampling_puts_the_greedy_path_first_in_each_group(tiny_model, repo):
+    tok, model = models.load_tokenizer(tiny_model), models.load_model(tiny_model)
+    items = tiny_items(n_gsm8k=1, n_puzzles=2)
+    cfg = dataclasses.replace(config.load("dpo"), k=2, greedy=True, batch_size=4)
+    samples, cut, _ = dpo.sample(cfg, model, tok, items, seed=0)
+    plain, _, _ = dpo.sample(dataclasses.replace(cfg, greedy=False), model, tok, items, seed=0)
+    first, _ = generation.generate_per_source(model, tok, items, do_sample=False, batch_size=4, desc="t")
+    assert [len(g) for g in samples] == [3, 3, 3] and [len(c) for c in cut] == [3, 3, 3]
+    assert [g[0] for g in samples] == first and [g[1:] for g in samples] == plain
+
+
+def test_fresh_rounds_ask_new_questions_and_keep_round_one(repo):
+    cfg = config.load("dpo")
+    pool = [{"id": f"q{i}", "source": "puzzles"} for i in range(100)]
+    cfg = dataclasses.replace(cfg, questions_gsm8k=0, questions_puzzles=10, rounds=2)
+    fresh = dataclasses.replace(cfg, fresh_rounds=True)
+    same = [dpo.questions(cfg, [], pool, r) for r in (1, 2)]
+    new = [dpo.questions(fresh, [], pool, r) for r in (1, 2)]
+    assert same[0] == same[1] == new[0] and len(new[1]) == 10
+    assert not {q["id"] for q in new[0]} & {q["id"] for q in new[1]}
 
 
 def test_generation_flags_completions_the_token_limit_cut(tiny_model):
@@ -208,7 +242,7 @@ def test_full_fine_tuning_trains_every_weight_and_dpo_trains_on_from_it(tiny_mod
     cfg = config.Dpo(seed=0, load_in_4bit=False, questions_gsm8k=0, questions_puzzles=0, k=2, temperature=1.0,
                      top_p=1.0, batch_size=4, per_device_train_batch_size=4, gold_fallback=True, beta=0.1,
                      loss_type="sigmoid", learning_rate=1e-3, max_steps=2, gradient_checkpointing="auto",
-                     save_steps=10, rounds=1)
+                     save_steps=10, rounds=1, fresh_rounds=False, greedy=False)
     trainer = dpo.make_trainer(cfg, pairs, adapter=str(repo / "models/sft"), base=tiny_model)
     assert trainer.ref_model is not None and trainer.ref_model is not trainer.model  # a frozen copy
     trainer.train()

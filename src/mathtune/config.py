@@ -121,6 +121,8 @@ class Dpo:
     gradient_checkpointing: str
     save_steps: int
     rounds: int
+    fresh_rounds: bool
+    greedy: bool
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@
 2. Reward: the one checker (`checker.score`), the same code evaluation uses.
 3. Pairs: chosen = a correct sample, rejected = a finished incorrect sample of the same question
    (a sample cut by the token limit is never rejected); with `dpo.gold_fallback` a question with no
-   correct sample uses its gold solution as chosen. Identical pairs are dropped.
+   correct sample uses its gold solution as chosen. Identical pairs are dropped. Two levers, off by default
+   (README "Session 27": neither lifted validation pass@1): `dpo.greedy` adds the greedy path to each group and
+   rejects it, when wrong, against every correct sample; `dpo.fresh_rounds` gives each round new questions.
 4. Training: TRL's DPOTrainer on the base model with that LoRA adapter loaded trainable; TRL copies
    it as the frozen reference `ref`, so the reference is the starting policy, not the raw base.
    When SFT trained every weight (sft.lora_r: 0), DPO trains every weight of that model and TRL
@@ -37,20 +39,29 @@ def sample(cfg, model, tokenizer, items: list[dict], seed: int) -> tuple[list[li
     tokens, seconds = sum(st["tokens"] for st in per_source), sum(st["seconds"] for st in per_source)
     out = [texts[i * cfg.k:(i + 1) * cfg.k] for i in range(len(items))]
     cut = [stats["truncated"][i * cfg.k:(i + 1) * cfg.k] for i in range(len(items))]
+    if cfg.greedy:  # the path pass@1 scores goes first in each group (make_pairs(greedy_first=True) reads it there)
+        first, g = generation.generate_per_source(model, tokenizer, items, do_sample=False, batch_size=cfg.batch_size,
+                                                  desc="dpo/greedy")
+        out = [[t] + group for t, group in zip(first, out)]
+        cut = [[c] + group for c, group in zip(g["truncated"], cut)]
+        tokens += sum(g[s]["tokens"] for s in ("gsm8k", "puzzles"))
+        seconds += sum(g[s]["seconds"] for s in ("gsm8k", "puzzles"))
     return out, cut, {"sample_tokens": int(tokens), "sample_tokens_per_s": round(tokens / max(seconds, 1e-9), 1)}
 
 
 def make_pairs(items: list[dict], samples: list[list[str]], gold_fallback: bool,
-               truncated: list[list[bool]] | None = None) -> tuple[list[dict], dict]:
+               truncated: list[list[bool]] | None = None, greedy_first: bool = False) -> tuple[list[dict], dict]:
     """chosen/rejected pairs rewarded by the checker, and their counts.
 
     Both sides are the policy's own samples wherever a question's group has a correct and an incorrect
     one (arXiv 2405.00402). A sample the token limit cut is never rejected: "unfinished" would be a
     shortcut for the policy to learn instead of "wrong". With `gold_fallback`, a question with no
     correct sample pairs its gold solution (chosen) with its finished wrong samples.
+    With `greedy_first` each group's first completion is the policy's greedy path (the one pass@1 scores):
+    when it is finished and wrong it is rejected against every distinct correct sample, not one.
     """
     pairs, seen = [], set()
-    any_correct = mixed = fell_back = dropped = 0
+    any_correct = mixed = fell_back = dropped = greedy_wrong = 0
     truncated = truncated or [[False] * len(outs) for outs in samples]
     for item, outs, cuts in zip(items, samples, truncated):
         rewards, cut = {}, {}
@@ -65,19 +76,23 @@ def make_pairs(items: list[dict], samples: list[list[str]], gold_fallback: bool,
         gold = not good and gold_fallback
         if gold:
             good = [item["completion"]]
+        greedy_bad = greedy_first and bool(bad) and bad[0] == outs[0]
+        greedy_wrong += greedy_bad and bool(good)
         for j, rejected in enumerate(bad):
-            chosen = good[j % len(good)] if good else None
-            key = (item["id"], chosen, rejected)
-            if chosen is None or chosen == rejected or key in seen:
-                continue
-            seen.add(key)
-            fell_back += gold
-            pairs.append({"id": f"dpo/{item['id']}/{j}", "source": item["source"], "source_id": item["id"],
-                          "prompt": item["prompt"], "chosen": chosen, "rejected": rejected, "gold_chosen": gold})
+            partners = good if greedy_bad and j == 0 else [good[j % len(good)]] if good else []
+            for m, chosen in enumerate(partners):
+                key = (item["id"], chosen, rejected)
+                if chosen == rejected or key in seen:
+                    continue
+                seen.add(key)
+                fell_back += gold
+                pairs.append({"id": f"dpo/{item['id']}/{j}" + (f"/{m}" if m else ""), "source": item["source"],
+                              "source_id": item["id"], "prompt": item["prompt"], "chosen": chosen,
+                              "rejected": rejected, "gold_chosen": gold})
     return pairs, {"questions": len(items), "questions_with_correct": any_correct, "questions_mixed": mixed,
                    "mixed_share": round(mixed / max(1, len(items)), 4), "pairs": len(pairs),
                    "pairs_gold_chosen": fell_back, "self_sampled_share": round(1 - fell_back / max(1, len(pairs)), 4),
-                   "truncated_dropped": dropped}
+                   "truncated_dropped": dropped} | ({"greedy_wrong_fixable": greedy_wrong} if greedy_first else {})
 
 
 def make_trainer(cfg, pairs: list[dict], adapter: str = "models/sft", base: str = models.LOCAL) -> DPOTrainer:
@@ -123,10 +138,15 @@ def train(cfg, pairs: list[dict], out_dir, adapter: str = "models/sft", base: st
             "final_reward_accuracy": curve[-1]["rewards/accuracies"] if curve else None, "curve": curve}
 
 
-def questions(cfg, gsm8k_items: list[dict], puzzle_items: list[dict]) -> list[dict]:
-    rng = random.Random(cfg.seed)
-    return rng.sample(gsm8k_items, min(cfg.questions_gsm8k, len(gsm8k_items))) + \
-        rng.sample(puzzle_items, min(cfg.questions_puzzles, len(puzzle_items)))
+def questions(cfg, gsm8k_items: list[dict], puzzle_items: list[dict], rnd: int = 1) -> list[dict]:
+    """Round `rnd`'s questions: one seeded draw; with `fresh_rounds` it holds `rounds` times as many and round r
+    takes the r-th slice, so no question is asked twice (round 1's are the same either way)."""
+    rng, share = random.Random(cfg.seed), cfg.rounds if cfg.fresh_rounds else 1
+    lo = rnd - 1 if cfg.fresh_rounds else 0
+    out = []
+    for pool, n in ((gsm8k_items, cfg.questions_gsm8k), (puzzle_items, cfg.questions_puzzles)):
+        out += rng.sample(pool, min(n * share, len(pool)))[lo * n:(lo + 1) * n]
+    return out
 
 
 def stage(cfg) -> tuple[dict, list[dict]]:
@@ -139,16 +159,17 @@ def stage(cfg) -> tuple[dict, list[dict]]:
     if cfg.rounds < 1:
         raise ValueError(f"params dpo.rounds: must be >= 1, got {cfg.rounds}")
     models.set_seed(cfg.seed)
-    items = questions(cfg, gsm8k.load(io.path("data/gsm8k/train.jsonl")),
-                      io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target")))
+    pool = (gsm8k.load(io.path("data/gsm8k/train.jsonl")),
+            io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target")))
     tok = models.load_tokenizer(models.LOCAL)
     adapter, all_pairs, metrics, curve = "models/mining", [], {}, []
     for rnd in range(1, cfg.rounds + 1):
+        items = questions(cfg, *pool, rnd)
         quantized = tuning.quantization(cfg) == "nf4-4bit"
         policy = models.load_merged(models.LOCAL, adapter=adapter, load_in_4bit=quantized)
         samples, cut, sampled = sample(cfg, policy, tok, items, seed=cfg.seed + 1000 * rnd)
         del policy
-        pairs, counts = make_pairs(items, samples, cfg.gold_fallback, cut)
+        pairs, counts = make_pairs(items, samples, cfg.gold_fallback, cut, greedy_first=cfg.greedy)
         all_pairs += [{**p, "round": rnd} for p in pairs]
         out = io.path("models/dpo") if rnd == cfg.rounds else models.checkpoint_dir("dpo-rounds") / f"round{rnd}"
         if pairs:
