@@ -7,8 +7,9 @@
 3. Pairs: chosen = a correct sample, rejected = a finished incorrect sample of the same question
    (a sample cut by the token limit is never rejected); with `dpo.gold_fallback` a question with no
    correct sample uses its gold solution as chosen. Identical pairs are dropped. Two levers, off by default
-   (README "Session 27": neither lifted validation pass@1): `dpo.greedy` adds the greedy path to each group and
-   rejects it, when wrong, against every correct sample; `dpo.fresh_rounds` gives each round new questions.
+   (README "Session 27": at two rounds neither lifted validation pass@1; three fresh rounds did once,
+   unconfirmed): `dpo.greedy` adds the greedy path to each group and rejects it, when wrong, against every
+   correct sample; `dpo.fresh_rounds` gives each round new questions.
 4. Training: TRL's DPOTrainer on the base model with that LoRA adapter loaded trainable; TRL copies
    it as the frozen reference `ref`, so the reference is the starting policy, not the raw base.
    When SFT trained every weight (sft.lora_r: 0), DPO trains every weight of that model and TRL
@@ -35,17 +36,17 @@ def sample(cfg, model, tokenizer, items: list[dict], seed: int) -> tuple[list[li
     texts, stats = generation.generate_per_source(model, tokenizer, items, do_sample=True, temperature=cfg.temperature,
                                                   top_p=cfg.top_p, seed=seed, num_return_sequences=cfg.k,
                                                   batch_size=cfg.batch_size, desc="dpo/sample")
-    per_source = [stats[s] for s in ("gsm8k", "puzzles")]
-    tokens, seconds = sum(st["tokens"] for st in per_source), sum(st["seconds"] for st in per_source)
     out = [texts[i * cfg.k:(i + 1) * cfg.k] for i in range(len(items))]
     cut = [stats["truncated"][i * cfg.k:(i + 1) * cfg.k] for i in range(len(items))]
+    runs = [stats]
     if cfg.greedy:  # the path pass@1 scores goes first in each group (make_pairs(greedy_first=True) reads it there)
-        first, g = generation.generate_per_source(model, tokenizer, items, do_sample=False, batch_size=cfg.batch_size,
-                                                  desc="dpo/greedy")
+        first, greedy = generation.generate_per_source(model, tokenizer, items, do_sample=False,
+                                                       batch_size=cfg.batch_size, desc="dpo/greedy")
         out = [[t] + group for t, group in zip(first, out)]
-        cut = [[c] + group for c, group in zip(g["truncated"], cut)]
-        tokens += sum(g[s]["tokens"] for s in ("gsm8k", "puzzles"))
-        seconds += sum(g[s]["seconds"] for s in ("gsm8k", "puzzles"))
+        cut = [[c] + group for c, group in zip(greedy["truncated"], cut)]
+        runs.append(greedy)
+    per_source = [st[s] for st in runs for s in ("gsm8k", "puzzles")]
+    tokens, seconds = sum(st["tokens"] for st in per_source), sum(st["seconds"] for st in per_source)
     return out, cut, {"sample_tokens": int(tokens), "sample_tokens_per_s": round(tokens / max(seconds, 1e-9), 1)}
 
 
