@@ -14,6 +14,7 @@ Nothing under data/ or models/ is touched. The README's "DPO settings" table is 
     python benchmarks/dpo_probe.py --val 500 "" "learning_rate=1e-5" "questions_puzzles=1024 max_steps=128"
     python benchmarks/dpo_probe.py --fresh "learning_rate=1e-5"   # DPO questions: fresh puzzles, not train ones
     python benchmarks/dpo_probe.py --val 1000 --reference models/sft "rounds=3"   # scores rounds 1, 2 and 3
+    python benchmarks/dpo_probe.py --val 1000 --val-skip 1000 ...   # 1,000 other puzzles: confirms a choice
 
 The sample cache is keyed by the sampling params and a hash of the start policy's weights (session 17: a
 cache drawn by an older policy was silently reused before).
@@ -89,6 +90,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("variants", nargs="+", help='dpo overrides per variant, e.g. "" or "beta=0.5 learning_rate=1e-5"')
     ap.add_argument("--val", type=int, default=500, help="fresh held-out puzzles to score (same items every run)")
+    ap.add_argument("--val-skip", type=int, default=0,
+                    help="first draw (and skip) this many validation puzzles: a confirmation set disjoint from --val M's")
     ap.add_argument("--out", default=None, help="scratch folder (default: a temp folder)")
     ap.add_argument("--fresh", action="store_true",
                     help="DPO questions: fresh puzzles (no train, test or validation puzzle), not train questions")
@@ -102,6 +105,8 @@ def main() -> None:
     gsm8k_items = gsm8k.load(io.path("data/gsm8k/train.jsonl"))
     puzzle_items = io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("numbers", "target"))
     taken = puzzles.test_keys() | train_keys(puzzle_items)
+    if args.val_skip:  # the items an earlier --val val_skip run scored: drawn into `taken`, never scored
+        validation(args.val_skip, taken)
     val = validation(args.val, taken)
     print(json.dumps({"validation": len(val), "first": val[0]["prompt"]}), flush=True)
     start_policy = str(io.path(args.start))
@@ -142,7 +147,8 @@ def main() -> None:
                 row["dpo_vs_reference"] = stats.paired(ok, ok_ref)
             print("ROW", json.dumps(row), flush=True)
             policy_folder = str(folder)
-    io.write_json(work / "scores.json", {"items": [it["id"] for it in val], "results": results})
+            # after every round, so a run stopped early still leaves each scored policy's per-item bits
+            io.write_json(work / "scores.json", {"items": [it["id"] for it in val], "results": results})
 
 
 if __name__ == "__main__":
