@@ -8,8 +8,9 @@
    (a sample cut by the token limit is never rejected); with `dpo.gold_fallback` a question with no
    correct sample uses its gold solution as chosen. Identical pairs are dropped. Two levers, off by default
    (README "Session 27": at two rounds neither lifted validation pass@1; three fresh rounds did once, and
-   not on 1,000 other validation puzzles, README "Session 28"): `dpo.greedy` adds the greedy path to each group and rejects it, when wrong, against every
-   correct sample; `dpo.fresh_rounds` gives each round new questions.
+   not on 1,000 other validation puzzles, README "Session 28"): `dpo.greedy` adds the greedy path to each
+   group and rejects it, when wrong, against every correct sample; `dpo.fresh_rounds` gives each round new
+   questions.
 4. Training: TRL's DPOTrainer on the base model with that LoRA adapter loaded trainable; TRL copies
    it as the frozen reference `ref`, so the reference is the starting policy, not the raw base.
    When SFT trained every weight (sft.lora_r: 0), DPO trains every weight of that model and TRL
