@@ -1,6 +1,6 @@
 """Two model folders paired on held-out puzzles: the DPO probe's validation set (none in train or test)
 and two fresh in-domain sets drawn as the test set is (puzzles seeds 7 and 8), by N and, for the fresh
-sets, on the puzzles not in train. Session 15 chose the state trace with it (README "Session 15");
+sets, on the puzzles not in train. Session 15 chose the state trace with it (docs/sessions.md "Session 15");
 about 10 minutes on 2 cores. Prints markdown rows and writes the per-item bits to OUT (JSON).
 
     python benchmarks/heldout_pair.py models/sft <other model folder> OUT

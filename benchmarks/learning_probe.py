@@ -6,7 +6,7 @@ fine-tuning is the sft stage's own code (tuning.train_sft) on puzzle train recor
 `sft:` block's params overridden by --sft; pass@1 is greedy, scored by the one checker, with 95 %
 Wilson intervals. Nothing under data/ or models/ is touched. With the default `puzzles.seed` the
 scored sets are drawn as the pipeline's test sets are (same generator, same seed, per-item RNG), so not
-fresh: to choose a setting, pass another seed (`--set seed=7`), as the README's "Session 12" rows do.
+fresh: to choose a setting, pass another seed (`--set seed=7`), as docs/sessions.md's "Session 12" rows do.
 
     python benchmarks/learning_probe.py --base /tmp/probe/base --set trace=steps --sft max_steps=1500 lora_r=0
 

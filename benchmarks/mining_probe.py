@@ -24,7 +24,7 @@ exact McNemar p-value (stats.paired). Nothing under data/ or models/ is touched.
     python benchmarks/mining_probe.py "hard=1" "hard=1 kept_share=0.1"
     python benchmarks/mining_probe.py --val-seed 1 --per-type 600 "hard=1"   # confirm on fresh items
 
-Session 21's numbers (README) were measured at commit 13474ba, whose `share=0.5` is `kept_share=0.5` here.
+Session 21's numbers (docs/sessions.md) were measured at commit 13474ba, whose `share=0.5` is `kept_share=0.5` here.
 """
 from __future__ import annotations
 

@@ -7,8 +7,8 @@
 3. Pairs: chosen = a correct sample, rejected = a finished incorrect sample of the same question
    (a sample cut by the token limit is never rejected); with `dpo.gold_fallback` a question with no
    correct sample uses its gold solution as chosen. Identical pairs are dropped. Two levers, off by default
-   (README "Session 27": at two rounds neither lifted validation pass@1; three fresh rounds did once, and
-   not on 1,000 other validation puzzles, README "Session 28"): `dpo.greedy` adds the greedy path to each
+   (docs/sessions.md "Session 27": at two rounds neither lifted validation pass@1; three fresh rounds did once, and
+   not on 1,000 other validation puzzles, docs/sessions.md "Session 28"): `dpo.greedy` adds the greedy path to each
    group and rejects it, when wrong, against every correct sample; `dpo.fresh_rounds` gives each round new
    questions.
 4. Training: TRL's DPOTrainer on the base model with that LoRA adapter loaded trainable; TRL copies
@@ -111,10 +111,12 @@ def make_trainer(cfg, pairs: list[dict], adapter: str = "models/sft", base: str 
                               "chosen": [p["chosen"] for p in pairs], "rejected": [p["rejected"] for p in pairs]})
     args = DPOConfig(output_dir=str(models.checkpoint_dir("dpo")), beta=cfg.beta,
                      loss_type=[t.strip() for t in cfg.loss_type.split(",")], learning_rate=cfg.learning_rate,
-                     max_steps=cfg.max_steps, per_device_train_batch_size=cfg.per_device_train_batch_size, logging_steps=1,
+                     max_steps=cfg.max_steps, per_device_train_batch_size=cfg.per_device_train_batch_size,
+                     logging_steps=1,
                      save_steps=cfg.save_steps, save_total_limit=2, report_to=[], seed=cfg.seed, data_seed=cfg.seed,
                      use_cpu=not on_cuda, **models.mixed_precision(),
-                     gradient_checkpointing=models.gradient_checkpointing(cfg.gradient_checkpointing), dataloader_num_workers=0,
+                     gradient_checkpointing=models.gradient_checkpointing(cfg.gradient_checkpointing),
+                     dataloader_num_workers=0,
                      max_length=512)
     tuning.compact_lm_head()  # completion positions only through the LM head, as in SFT
     return DPOTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer)

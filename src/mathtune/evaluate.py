@@ -12,8 +12,8 @@ GSM8K has two protocols (`evaluate.gsm8k_protocol`, recorded as the `gsm8k/proto
 Puzzle pass@1 = the greedy answer verifies (answers.check). An adapter trained on an nf4 base (QLoRA on
 CUDA) is evaluated as trained: nf4 base + adapter, unmerged (`<model>/weights` says which).
 Writes data/predictions/<model>/<test set>.jsonl (+ fingerprint.json: an interactive re-run with the
-same weights and items re-scores those outputs in seconds instead of generating); metrics keys are flat: `sft/gsm8k/strict`,
-`sft/puzzles/in_domain/pass@1`, ... Run with `dvc repro evaluate`.
+same weights and items re-scores those outputs in seconds instead of generating); metrics keys are flat:
+`sft/gsm8k/strict`, `sft/puzzles/in_domain/pass@1`, ... Run with `dvc repro evaluate`.
 """
 from __future__ import annotations
 
@@ -116,16 +116,19 @@ def evaluate_model(cfg, name: str, adapter: str | None, sets: dict, out_dir: Pat
         model = models.load_merged(models.LOCAL, adapter=adapter, load_in_4bit=as_4bit)
     metrics, tokens, seconds = {}, 0, 0.0
     metrics[f"{name}/weights"] = ("nf4 base + adapter, unmerged" if as_4bit else
-                                  "base + adapter, merged" if adapter and not models.is_full_model(adapter) else "whole model")
+                                  "base + adapter, merged" if adapter and not models.is_full_model(adapter)
+                                  else "whole model")
     for set_name, items in sets.items():
         source = "gsm8k" if set_name == "gsm8k" else "puzzles"
         if set_name == "gsm8k" and cfg.gsm8k_protocol == "lm-eval":
             m, rows = harness.gsm8k(models.LOCAL, adapter, "data/gsm8k/train.jsonl", cfg.gsm8k_test, limit=len(items),
-                                    num_fewshot=cfg.num_fewshot, batch_size=cfg.batch_size, max_gen_toks=cfg.max_gen_toks)
+                                    num_fewshot=cfg.num_fewshot, batch_size=cfg.batch_size,
+                                    max_gen_toks=cfg.max_gen_toks)
             rows = [{**r, "id": it["id"], "gold": it["answer"]} for r, it in zip(rows, items)]
             metrics[f"{name}/gsm8k/invalid"] = round(m["invalid"], 4)
             for k in ("strict", "flexible"):  # the harness's numbers, with the same intervals as `project`'s
-                metrics.update({f"{name}/{key}": round(v, 4) for key, v in rate(f"gsm8k/{k}", [r[k] for r in rows]).items()})
+                metrics.update({f"{name}/{key}": round(v, 4)
+                                for key, v in rate(f"gsm8k/{k}", [r[k] for r in rows]).items()})
             if as_4bit:  # lm-eval's HF loader gets the adapter on the unquantised base: say so beside the number
                 metrics[f"{name}/gsm8k/weights"] = "base + adapter, unquantised (lm-eval)"
             metrics[f"{name}/gsm8k/n"] = len(rows)

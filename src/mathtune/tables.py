@@ -184,7 +184,8 @@ def record(row: dict) -> None:
                     ids[t] = [p["id"] for p in preds]
                     correct.setdefault(m, {})[t] = "".join("1" if p[_field(t)] else "0" for p in preds)
         if ids:
-            io.write_text(f, json.dumps({"rev": rev, "ids": ids, "correct": correct}, sort_keys=True) + "\n")  # one line: 53 kB a run, 64 indented
+            # one line: 53 kB a run, 64 indented
+            io.write_text(f, json.dumps({"rev": rev, "ids": ids, "correct": correct}, sort_keys=True) + "\n")
     io.write_json(io.path(f"{RECORDS}/{row['name']}.json"), row)
 
 
@@ -297,7 +298,8 @@ def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
 def dual_arm(p: dict) -> str:
     """A run's arm of the dual-tuning ablation (2403.18295): which of IRSP and IR its SFT mix holds."""
     irsp, ir = p.get("sft.mix.irsp", 0) > 0, p.get("sft.mix.ir", 0) > 0
-    return {(False, False): "SFT alone", (True, False): "+IRSP", (False, True): "+IR", (True, True): "+both"}[(irsp, ir)]
+    names = {(False, False): "SFT alone", (True, False): "+IRSP", (False, True): "+IR", (True, True): "+both"}
+    return names[(irsp, ir)]
 
 
 def sweep_pairs(rows: list[dict], sets=("in_domain", "gsm8k"), models=("sft", "dpo")) -> str:
@@ -425,8 +427,9 @@ def results_table(rows: list[dict]) -> str:
              *(["- In-domain pass@1 by the number of integers N (workspace; the set draws N = 3 and 4 alike):", "",
                 sizes] if sizes else []),
              f"- Protocol v{ws.get('evaluate.env.protocol', '?')}, greedy; GSM8K by "
-             f"{ws.get('evaluate.gsm8k/protocol', 'project zero-shot')} (`evaluate.gsm8k_protocol`), lm-eval's `strict` "
-             f"(`#### N`) score, on {ws.get('evaluate.base/gsm8k/n', '?')} test items; puzzles = pass@1 of the exact verifier on "
+             f"{ws.get('evaluate.gsm8k/protocol', 'project zero-shot')} (`evaluate.gsm8k_protocol`), "
+             f"lm-eval's `strict` (`#### N`) score, on {ws.get('evaluate.base/gsm8k/n', '?')} test items; "
+             f"puzzles = pass@1 of the exact verifier on "
              f"{ws.get('evaluate.base/puzzles/in_domain/n', '?')} items per test set.",
              f"- Data: {p.get('puzzles.train_size', '?')} train puzzles (N {p.get('puzzles.train_n_from')}–"
              f"{p.get('puzzles.train_n_max')}, values {p.get('puzzles.value_min')}–{p.get('puzzles.value_max')}, "
@@ -436,7 +439,8 @@ def results_table(rows: list[dict]) -> str:
              f"- Machine: {ws.get('evaluate.env.device', '?')}; torch {ws.get('evaluate.env.torch', '?')}, "
              f"transformers {ws.get('evaluate.env.transformers', '?')}, trl {ws.get('evaluate.env.trl', '?')}.",
              f"- Commit: {commit} (dvc.lock last committed in {lock_rev or '?'}); dvc.lock "
-             f"{'modified since the commit' if lock else 'as committed'}. `workspace` = the current dvc.lock; `commit <rev>` "
+             f"{'modified since the commit' if lock else 'as committed'}. `workspace` = the current dvc.lock; "
+             f"`commit <rev>` "
              f"rows = an earlier default that experiments started from; other rows are DVC experiments on one of "
              f"these (`dvc exp show`, or their record under {RECORDS}/), their rev the experiment's commit."]
     archive = io.path(f"{RECORDS}/archive.md")

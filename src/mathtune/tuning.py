@@ -57,7 +57,8 @@ def save_adapter(model, tokenizer, out_dir, quantization: str = "none", **kwargs
             model_card = ModelCard.load(card)
             data = model_card.data
             data.base_model = data.base_model.replace(root, "") if isinstance(data.base_model, str) else data.base_model
-            data.tags = [t.replace(root, "") for t in data.tags] if data.tags else data.tags  # base_model:adapter:<path>
+            # base_model:adapter:<path>
+            data.tags = [t.replace(root, "") for t in data.tags] if data.tags else data.tags
             model_card.save(card)
         for f in tmp.glob("*"):
             if f.suffix in (".json", ".md") and root in (text := f.read_text()):
@@ -130,7 +131,8 @@ def sft_trainer(cfg, records: list[dict], base: str = models.LOCAL, stage: str =
                      logging_steps=max(1, cfg.max_steps // 50), save_steps=cfg.save_steps, save_total_limit=2,
                      max_length=cfg.max_length, report_to=[], seed=cfg.seed, data_seed=cfg.seed,
                      use_cpu=not on_cuda, **models.mixed_precision(),
-                     gradient_checkpointing=models.gradient_checkpointing(cfg.gradient_checkpointing), dataloader_num_workers=0,
+                     gradient_checkpointing=models.gradient_checkpointing(cfg.gradient_checkpointing),
+                     dataloader_num_workers=0,
                      include_num_input_tokens_seen="non_padding",
                      # the coarse `length` column of to_dataset must reach the sampler (TRL keeps only model inputs)
                      train_sampling_strategy="group_by_length", remove_unused_columns=False)
