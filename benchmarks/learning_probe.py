@@ -60,6 +60,8 @@ def main() -> None:
         return
     if not args.base:
         ap.error("--base is required to run a probe")
+    from nope_probe import install  # a base whose config names `nope_layers` (nope_probe.py) skips RoPE there
+    install()
     pcfg = typed(config.load("puzzles"), args.set + [f"test_size={args.eval}"])
     scfg = typed(config.load("sft"), args.sft)
     work = Path(args.out or tempfile.mkdtemp(prefix="probe-"))
