@@ -21,8 +21,8 @@ Then `benchmarks/learning_probe.py --base <out>` fine-tunes it. Nothing under da
     python benchmarks/nope_probe.py --count /tmp/s29/sft-nope/scores.json /tmp/s29/sft-ctrl/scores.json
 
 `--count` reads probes' scores.json: per test set, how many steps the answers write and how many integers the
-first step's bracket lists (for N = 5 the unwind trace's gold lists four), and the paired pass@1 of the first
-probe against each other.
+first step's bracket lists (both read as the verifier reads answers, `answers.steps`; for N = 5 the unwind
+trace's gold lists four), and the paired pass@1 of the first probe against each other.
 """
 from __future__ import annotations
 
@@ -30,14 +30,13 @@ import argparse
 import collections
 import functools
 import json
-import re
 import types
 
 import torch
 from base_arithmetic import base_params  # benchmarks/ is on sys.path when a script here runs
 from transformers.models.llama import modeling_llama
 
-from mathtune import arithmetic, base, io, models, stats
+from mathtune import answers, arithmetic, base, io, models, stats
 
 NOPE = {"rope_type": "linear", "factor": 1e6, "rope_theta": 10000.0}
 
@@ -64,10 +63,11 @@ def count(paths: list[str]) -> None:
     for name in ("in_domain", "ood_range", "ood_components"):
         for path, items in zip(paths, runs):
             outs = items[f"{name}/outputs"]
-            first = [re.match(r"[^\[]*\[([^\]]*)\]", o) for o in outs]
-            row = {"steps": dict(sorted(collections.Counter(o.count("=") for o in outs).items())),
-                   "first_bracket": dict(sorted(collections.Counter(len(m.group(1).split()) if m else -1
-                                                                    for m in first).items())),
+            read = [answers.steps(o) for o in outs]  # the verifier's reading: a malformed part is a part
+            first = [r[0][4] if r and r[0] and r[0][4] is not None else None for r in read]
+            row = {"steps": dict(sorted(collections.Counter(map(len, read)).items())),
+                   "first_bracket": dict(sorted(collections.Counter(len(f.split()) if f is not None else -1
+                                                                    for f in first).items())),
                    "vs_first": stats.paired(runs[0][name], items[name])}
             print(name, path, json.dumps(row))
 

@@ -154,6 +154,14 @@ def test_unwind_trace_is_the_papers_example_computing_each_next_goal():
     assert answers.check([0, 1, 1], 5, "5*0=0 [1 1], 1-1=0 []") is not None
 
 
+def test_steps_reads_parts_as_the_verifier_does():
+    # the probes count steps and the first list with this reading: a malformed part is a part, not a step
+    assert answers.steps(" 4-7=-3 [3 6 51 58], -3/3=-1, 6 − -1 = 7.") == [
+        ("4", "-", "7", "-3", "3 6 51 58"), ("-3", "/", "3", "-1", None), ("6", "-", "-1", "7", None)]
+    assert answers.steps("8-2=6 [6 6 8], oops; 2+2=4 []") == [("8", "-", "2", "6", "6 6 8"), None, ("2", "+", "2", "4", "")]
+    assert answers.steps("") == [] and answers.steps(",,") == []
+
+
 @settings(max_examples=200, deadline=None)
 @given(seed=st.integers(0, 10**9), n=st.integers(2, 5), bound=st.integers(60, 500))
 def test_unwind_traces_are_the_goal_chain_written_as_forward_computations(seed, n, bound):

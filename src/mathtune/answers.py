@@ -75,6 +75,12 @@ def _parts(text: str) -> list[str]:
     return [p for p in _SEPARATORS.split(text) if p.strip()]
 
 
+def steps(text: str) -> list[tuple | None]:
+    """An answer's parts as the verifier reads them: per part, the strings (a, op, b, c, listed) of
+    `a op b = c [listed]` (listed None where the step has no list), or None where the part is not a step."""
+    return [m.groups() if (m := _STEP.fullmatch(p)) else None for p in _parts(_normal(text))]
+
+
 def diagnose(numbers, target: int, solution, gold: str | None) -> str | None:
     """check()'s verdict, with a wrong answer's reason read in the order its `gold` is written: first to
     last (`steps`, `state`: check()'s own reason) or outermost step first (`goal`, `unwind`), so the bad cases of
