@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import random
 import tempfile
 import time
 import types
@@ -55,18 +54,11 @@ def round1(train: list[dict]) -> tuple[list[dict], list[str], list[dict]]:
     return cases, names, kept
 
 
-def hard_items(cases: list[dict], per_type: int, tag: str, spec: dict, taken: set) -> list[dict]:
+def hard_items(cases: list[dict], num_types: int, per_type: int, tag: str, taken: set) -> list[dict]:
     """`per_type` hard puzzles per round-1 type (its puzzle bad cases in turn), none in `taken` (which grows)."""
-    out = []
-    for t in sorted({c["type"] for c in cases}):
-        members = [c for c in cases if c["type"] == t]
-        for j in range(per_type):
-            case = members[j % len(members)]
-            rec = mining.synth_puzzle(case, random.Random(f"{tag}:{case['item']['id']}:{j}"), spec, taken, hard=True)
-            if rec is not None:
-                taken.add((tuple(rec["numbers"]), rec["target"]))
-                out.append({**rec, "id": f"probe/{tag}/{t}/{j}", "type": t, "case": case["item"]["id"]})
-    return out
+    return [{**rec, "id": f"probe/{tag}/{t}/{j}", "type": t, "case": case["item"]["id"]}
+            for t, j, case, rec in mining.per_type_puzzles(cases, num_types, per_type, tag, puzzles.spec(), taken,
+                                                           hard=True)]
 
 
 def one_shot_filter(folder: str, candidates: list[dict], cases: dict) -> list[dict]:
@@ -112,8 +104,8 @@ def main() -> None:
     start = str(io.path(args.start))
     hard_kept = []
     if any(hard for _, hard in plans):
-        sets["hard_types"] = hard_items(cases, args.per_type, f"{base.seed + 2000 + args.val_seed}:val", puzzles.spec(), taken)
-        candidates = hard_items(cases, args.candidates or base.per_type, f"{base.seed}:1:hard", puzzles.spec(), taken)
+        sets["hard_types"] = hard_items(cases, len(names), args.per_type, f"{base.seed + 2000 + args.val_seed}:val", taken)
+        candidates = hard_items(cases, len(names), args.candidates or base.per_type, f"{base.seed}:1:hard", taken)
         hard_kept = one_shot_filter(start, candidates, {c["item"]["id"]: c for c in cases})
         print(json.dumps({"hard_candidates": len(candidates), "hard_kept": len(hard_kept),
                           "hard_types": len(sets["hard_types"])}), flush=True)

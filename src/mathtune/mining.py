@@ -216,18 +216,24 @@ def heldout(cfg, cases: list[dict], names: list[str], spec: dict, taken: set) ->
     """Fresh puzzles per error type, made as the type's candidates are (hardness matched with
     `match_hardness`) but never trained on: the items on which evaluate compares the model with and
     without mined data. `taken` (test and train keys) is extended with every item made."""
-    out = []
-    for t, name in enumerate(names):
+    return [{**rec, "id": f"mining/heldout/{t}/{j}", "type": t, "type_name": names[t]}
+            for t, j, _, rec in per_type_puzzles(cases, len(names), cfg.heldout_per_type, f"{cfg.seed}:heldout",
+                                                 spec, taken, cfg.match_hardness)]
+
+
+def per_type_puzzles(cases: list[dict], num_types: int, per_type: int, tag: str, spec: dict, taken: set,
+                     hard: bool):
+    """Yields (type, j, bad case, puzzle): `per_type` new puzzles per error type, like its puzzle bad cases in
+    turn (synth_puzzle; item j's RNG is seeded by `tag`, the case id and j), none in `taken`, which grows.
+    A draw that finds nothing new is skipped, so a type may yield fewer."""
+    for t in range(num_types):
         members = [c for c in cases if c["type"] == t and c["item"]["source"] == "puzzles"]
-        for j in range(cfg.heldout_per_type if members else 0):
+        for j in range(per_type if members else 0):
             case = members[j % len(members)]
-            rec = synth_puzzle(case, random.Random(f"{cfg.seed}:heldout:{case['item']['id']}:{j}"), spec, taken,
-                               cfg.match_hardness)
-            if rec is None:
-                continue
-            taken.add((tuple(rec["numbers"]), rec["target"]))
-            out.append({**rec, "id": f"mining/heldout/{t}/{j}", "type": t, "type_name": name})
-    return out
+            rec = synth_puzzle(case, random.Random(f"{tag}:{case['item']['id']}:{j}"), spec, taken, hard)
+            if rec is not None:
+                taken.add((tuple(rec["numbers"]), rec["target"]))
+                yield t, j, case, rec
 
 
 def round_cfg(cfg, rnd: int, start: str):
