@@ -333,3 +333,15 @@ def test_load_merged_folds_a_lora_adapter_in_with_the_same_logits(tiny_model, re
     assert not hasattr(model, "peft_config") and not any("lora_" in n for n, _ in model.named_parameters())
     assert not torch.allclose(plain, unmerged, atol=1e-4)  # the adapter moved the model ...
     assert torch.allclose(merged, unmerged, atol=1e-5)     # ... and merging keeps exactly that
+
+
+def test_load_merged_loads_the_base_as_the_adapter_was_trained(monkeypatch, tmp_path):
+    seen = []
+    monkeypatch.setattr(models, "load_model", lambda name, adapter=None, load_in_4bit=False: seen.append(load_in_4bit))
+    (tmp_path / "training.json").write_text('{"quantization": "nf4-4bit"}')
+    models.load_merged("base", adapter=str(tmp_path))           # an adapter trained on nf4: nf4 again
+    models.load_merged("base")                                  # no adapter: the base as it is
+    models.load_merged("base", adapter=str(tmp_path), load_in_4bit=False)  # the caller may still say
+    (tmp_path / "training.json").write_text('{"quantization": "none"}')
+    models.load_merged("base", adapter=str(tmp_path))
+    assert seen == [True, False, False, False]

@@ -284,8 +284,7 @@ def stage(cfg) -> dict:
     taken, spec = puzzles.test_keys(), puzzles.spec()
     cases, types_, targeted, held, metrics = [], [], [], [], {}
     for rnd in range(1, cfg.rounds + 1):
-        quantized = models.trained_in_4bit(current)
-        model = models.load_merged(models.LOCAL, adapter=current, load_in_4bit=quantized)
+        model = models.load_merged(models.LOCAL, adapter=current)  # nf4 base where the adapter was trained on one
         out = run(cfg, model, tok, g, p, taken, spec, rnd)
         del model
         cases += [{**c, "round": rnd} for c in out["cases"]]

@@ -155,9 +155,12 @@ def load_model(name: str, adapter: str | None = None, load_in_4bit: bool = False
     return model
 
 
-def load_merged(name: str, adapter: str | None = None, load_in_4bit: bool = False):
+def load_merged(name: str, adapter: str | None = None, load_in_4bit: bool | None = None):
     """load_model for generation: a LoRA adapter is merged into its base (same outputs, faster generation),
-    except on an nf4 base, where merging would round the weights."""
+    except on an nf4 base, where merging would round the weights. `load_in_4bit=None` loads the base as the
+    adapter was trained (trained_in_4bit), so no caller has to remember to."""
+    if load_in_4bit is None:
+        load_in_4bit = adapter is not None and trained_in_4bit(adapter)
     model = load_model(name, adapter=adapter, load_in_4bit=load_in_4bit)
     if hasattr(model, "merge_and_unload") and not load_in_4bit:
         model = model.merge_and_unload()
