@@ -11,7 +11,8 @@ fresh: to choose a setting, pass another seed (`--set seed=7`), as docs/sessions
     python benchmarks/learning_probe.py --base /tmp/probe/base --set trace=steps --sft max_steps=1500 lora_r=0
 
 `--sft mix_arithmetic=W` mixes in replayed calculations as the sft stage does (W x the train puzzles);
-`--picks W` mixes in W x the train puzzles of benchmarks/pick_probe.py's items (operand picked from a list).
+`--picks W` mixes in W x the train puzzles of benchmarks/pick_probe.py's items of `--kind` (`picks`: operand
+picked from a list; `lists`: named operands taken from a list, the numbers left written after each step).
 Besides pass@1 each set reports `first_step_copies`: the share of answers whose first step uses numbers
 of the prompt (its first failure, read in the gold's order by answers.diagnose, is not "operand not available"
 at step 1; read first to last, every wrong unwind answer failed there, its first step starting at the target).
@@ -51,6 +52,7 @@ def main() -> None:
     ap.add_argument("--out", default=None, help="where the fine-tuned model goes (default: a temp folder)")
     ap.add_argument("--picks", type=float, default=0.0,
                     help="W x the train puzzles of pick_probe.py's items (operand picked from a list) in the mix")
+    ap.add_argument("--kind", choices=("picks", "lists"), default="picks", help="which pick_probe.py items")
     ap.add_argument("--pair", nargs=2, metavar="SCORES", help="compare two probes' scores.json, paired; nothing runs")
     args = ap.parse_args()
     if args.pair:
@@ -73,7 +75,7 @@ def main() -> None:
     train, _ = sft.build_mix(scfg, sources)
     if args.picks:  # issue 14's copy lever (benchmarks/pick_probe.py), shuffled into the mix
         from pick_probe import picks
-        train += picks(int(args.picks * len(sources["puzzles"])), scfg.seed)
+        train += picks(int(args.picks * len(sources["puzzles"])), scfg.seed, args.kind)
         random.Random(scfg.seed).shuffle(train)
     start = time.perf_counter()
     fit = tuning.train_sft(scfg, train, work / "model", base=args.base, stage="probe")
@@ -83,7 +85,7 @@ def main() -> None:
     row = {"puzzles": {k: v for k, v in vars(pcfg).items() if k in ("trace", "bound", "train_n_from", "train_size")},
            "sft": {k: v for k, v in vars(scfg).items() if k in ("lora_r", "lora_alpha", "learning_rate",
                                                                "max_steps", "batch_size", "mix_arithmetic")},
-           "picks": args.picks,
+           "picks": args.picks, "kind": args.kind,
            "minutes": round(minutes, 1), "examples_seen": scfg.max_steps * scfg.batch_size,
            "final_loss": fit["final_loss"]}
     per_item = {}

@@ -1,19 +1,30 @@
-"""Issue 14's next lever for `ood_range`: generic calculations whose operand is picked from a listed set.
+"""Issue 14's copy levers: generic calculations on a listed set of numbers, in the base corpus and in SFT.
 
 The default SFT model's first step on `ood_range` (integers 21-60) takes an operand that is not in the
-prompt in 355 of 500 answers: it learned the train puzzles' range 1-20 rather than copying. These items
-practise the copy a puzzle's first step needs, without being a puzzle (no target, nothing to use once):
+prompt in 355 of 500 answers: it learned the train puzzles' range 1-20 rather than copying; on
+`ood_components` (5 integers) its first bracket lists three integers left, never four (no train answer lists
+more). Two kinds of items practise those copies without being a puzzle (no target, no search):
 
-    Subtract the largest of 27, 30, 46, 60 from -11.   ->   -11-60=-71
-    Divide 84 by the number of 5, 12, 9 that divides it.   ->   84/12=7
+- `picks` (session 26): an operand picked from a list by a rule, no list in the answer:
+
+      Subtract the largest of 27, 30, 46, 60 from -11.   ->   -11-60=-71
+      Divide 84 by the number of 5, 12, 9 that divides it.   ->   84/12=7
+
+- `lists` (session 30): one to three named operands taken from a list of 1-7 numbers, each step followed by
+  the sorted numbers left, as the puzzle traces write them (`[..]`), so lists of any length are written:
+
+      Start at 90. With 4, 27, 30, 46, 58: subtract 27, then multiply by 4.
+          ->   90-27=63 [4 30 46 58], 63*4=252 [30 46 58]
 
 Values come from `arithmetic.operand` (0-20 half the time, else 2 or 3 digits, one in five negative), the
 distribution of the base corpus, not the test range. This script pre-trains a `local` base as the base
-stage does (`base.build`) on its corpus plus `--picks N` of these; `benchmarks/learning_probe.py --picks W` replays W x the
-train puzzles of them in fine-tuning. Nothing under data/ or models/ is touched.
+stage does (`base.build`) on its corpus plus `--picks N` items of `--kind`; `benchmarks/learning_probe.py
+--picks W --kind K` replays W x the train puzzles of them in fine-tuning. Nothing under data/ or models/ is
+touched.
 
     python benchmarks/pick_probe.py --picks 25000 --out /tmp/s26/base-pick
     python benchmarks/learning_probe.py --base /tmp/s26/base-pick --picks 0.1 --set seed=7 --sft max_steps=600
+    python benchmarks/pick_probe.py --kind lists --picks 25000 --out /tmp/s30/base-lists
 """
 from __future__ import annotations
 
@@ -63,25 +74,48 @@ def record(idx: int, prompt: str, completion: str, answer: int) -> dict:
             "completion": completion, "answer": answer}
 
 
-def picks(size: int, seed: int) -> list[dict]:
-    return [pick_item(i, seed) for i in range(size)]
+def list_item(idx: int, seed: int) -> dict:
+    """List item `idx`: 1-7 listed integers, 1-3 steps each taking a named one (in the order given)."""
+    rng = random.Random(f"{seed}:list:{idx}")
+    numbers = [arithmetic.operand(rng) for _ in range(rng.randint(1, 7))]
+    start = cur = arithmetic.operand(rng)
+    pool, said, out = list(numbers), [], []
+    for _ in range(rng.randint(1, min(3, len(numbers)))):
+        x = rng.choice(pool)
+        op = rng.choice(["+", "-", "x-", "*", "/"])
+        if op == "*" and abs(cur * x) > arithmetic.MAX_PRODUCT or op == "/" and (x == 0 or cur % x):
+            op = "+"  # no long products, division only when exact
+        pool.remove(x)
+        a, b = (x, cur) if op == "x-" else (cur, x)
+        c = a + b if op == "+" else a - b if op in ("-", "x-") else a * b if op == "*" else a // b
+        said.append({"+": f"add {x}", "-": f"subtract {x}", "x-": f"subtract it from {x}", "*": f"multiply by {x}",
+                     "/": f"divide by {x}"}[op])
+        out.append(f"{a}{op[-1]}{b}={c} [{' '.join(map(str, sorted(pool)))}]")
+        cur = c
+    prompt = f"Start at {start}. With {', '.join(map(str, numbers))}: {', then '.join(said)}."
+    return {**record(idx, prompt, ", ".join(out), cur), "id": f"list/{idx}"}
+
+
+def picks(size: int, seed: int, kind: str = "picks") -> list[dict]:
+    return [(pick_item if kind == "picks" else list_item)(i, seed) for i in range(size)]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--picks", type=int, required=True, help="pick items added to the base stage's corpus")
+    ap.add_argument("--picks", type=int, required=True, help="items added to the base stage's corpus")
+    ap.add_argument("--kind", choices=("picks", "lists"), default="picks", help="which items (see above)")
     ap.add_argument("--set", nargs="*", default=[], help="base params, e.g. max_steps=480")
     ap.add_argument("--out", required=True, help="folder for the built base")
     args = ap.parse_args()
     params = base_params(args.set)
     cfg = types.SimpleNamespace(**params)
-    items = base.corpus_items(cfg) + picks(args.picks, cfg.seed)
+    items = base.corpus_items(cfg) + picks(args.picks, cfg.seed, args.kind)
     random.Random(cfg.seed).shuffle(items)  # picks spread over the corpus, not packed at its end
     for it in items[:3]:
         print(it["prompt"], "->", it["completion"])
     metrics = base.build(cfg, items, args.out)
     model, tok = models.load_model(args.out), models.load_tokenizer(args.out)
-    print("ROW", json.dumps({"params": params, "picks": args.picks, **metrics,
+    print("ROW", json.dumps({"params": params, "picks": args.picks, "kind": args.kind, **metrics,
                              **base.arithmetic_exact(model, tok, arithmetic.probe(300, cfg.seed))}))
 
 
