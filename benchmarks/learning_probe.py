@@ -62,6 +62,8 @@ def main() -> None:
         return
     if not args.base:
         ap.error("--base is required to run a probe")
+    if args.kind != "picks" and not args.picks:
+        ap.error("--kind mixes in items only with --picks W > 0")
     from nope_probe import install  # a base whose config names `nope_layers` (nope_probe.py) skips RoPE there
     install()
     pcfg = typed(config.load("puzzles"), args.set + [f"test_size={args.eval}"])
