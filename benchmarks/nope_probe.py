@@ -64,10 +64,9 @@ def count(paths: list[str]) -> None:
         for path, items in zip(paths, runs):
             outs = items[f"{name}/outputs"]
             read = [answers.steps(o) for o in outs]  # the verifier's reading: a malformed part is a part
-            first = [r[0][4] if r and r[0] and r[0][4] is not None else None for r in read]
+            first = [len(r[0][4].split()) if r and r[0] and r[0][4] is not None else -1 for r in read]
             row = {"steps": dict(sorted(collections.Counter(map(len, read)).items())),
-                   "first_bracket": dict(sorted(collections.Counter(len(f.split()) if f is not None else -1
-                                                                    for f in first).items())),
+                   "first_bracket": dict(sorted(collections.Counter(first).items())),
                    "vs_first": stats.paired(runs[0][name], items[name])}
             print(name, path, json.dumps(row))
 

@@ -69,8 +69,8 @@ def pick_item(idx: int, seed: int) -> dict:
     return record(idx, PHRASES[op].format(crit=crit, numbers=listed, a=a), f"{a}{op}{x}={c}", c)
 
 
-def record(idx: int, prompt: str, completion: str, answer: int) -> dict:
-    return {"id": f"pick/{idx}", "source": "arithmetic", "task": "calc", "prompt": prompt,
+def record(idx: int, prompt: str, completion: str, answer: int, kind: str = "pick") -> dict:
+    return {"id": f"{kind}/{idx}", "source": "arithmetic", "task": "calc", "prompt": prompt,
             "completion": completion, "answer": answer}
 
 
@@ -93,7 +93,7 @@ def list_item(idx: int, seed: int) -> dict:
         out.append(f"{a}{op[-1]}{b}={c} [{' '.join(map(str, sorted(pool)))}]")
         cur = c
     prompt = f"Start at {start}. With {', '.join(map(str, numbers))}: {', then '.join(said)}."
-    return {**record(idx, prompt, ", ".join(out), cur), "id": f"list/{idx}"}
+    return record(idx, prompt, ", ".join(out), cur, kind="list")
 
 
 def picks(size: int, seed: int, kind: str = "picks") -> list[dict]:

@@ -296,6 +296,7 @@ def test_gradient_checkpointing_param_and_what_an_adapter_was_trained_on(tiny_mo
     assert not models.trained_in_4bit(repo / "models/sft")  # so evaluate merges it (CPU: plain LoRA)
     (repo / "models/sft/training.json").write_text('{"quantization": "nf4-4bit"}')
     assert models.trained_in_4bit(repo / "models/sft")
+    assert not models.trained_in_4bit(None)  # the base alone: evaluate's `base` model
 
 
 def test_one_shot_records_show_another_solved_puzzle_as_an_earlier_turn(tiny_model):

@@ -110,7 +110,7 @@ def evaluate_model(cfg, name: str, adapter: str | None, sets: dict, out_dir: Pat
     models.set_seed(cfg.seed)
     folder, stamp = out_dir / name, fingerprint(cfg, adapter, sets)
     cached = cached_outputs(folder, stamp, sets)
-    as_4bit = adapter is not None and models.trained_in_4bit(adapter)
+    as_4bit = models.trained_in_4bit(adapter)
     if cached is None:
         tokenizer = models.load_tokenizer(models.LOCAL)
         model = models.load_merged(models.LOCAL, adapter=adapter, load_in_4bit=as_4bit)

@@ -160,7 +160,7 @@ def load_merged(name: str, adapter: str | None = None, load_in_4bit: bool | None
     except on an nf4 base, where merging would round the weights. `load_in_4bit=None` loads the base as the
     adapter was trained (trained_in_4bit), so no caller has to remember to."""
     if load_in_4bit is None:
-        load_in_4bit = adapter is not None and trained_in_4bit(adapter)
+        load_in_4bit = trained_in_4bit(adapter)
     model = load_model(name, adapter=adapter, load_in_4bit=load_in_4bit)
     if hasattr(model, "merge_and_unload") and not load_in_4bit:
         model = model.merge_and_unload()
@@ -168,7 +168,10 @@ def load_merged(name: str, adapter: str | None = None, load_in_4bit: bool | None
 
 
 def trained_in_4bit(folder) -> bool:
-    """Whether the adapter in folder was trained on an nf4 base (tuning.save_adapter records it)."""
+    """Whether the adapter in folder was trained on an nf4 base (tuning.save_adapter records it); no folder
+    (the base alone) is not."""
+    if folder is None:
+        return False
     stamp = io.path(folder) / "training.json"
     return stamp.is_file() and json.loads(stamp.read_text()).get("quantization") == "nf4-4bit"
 
