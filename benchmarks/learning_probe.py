@@ -11,6 +11,7 @@ fresh: to choose a setting, pass another seed (`--set seed=7`), as docs/sessions
     python benchmarks/learning_probe.py --base /tmp/probe/base --set trace=steps --sft max_steps=1500 lora_r=0
 
 `--sft mix_arithmetic=W` mixes in replayed calculations as the sft stage does (W x the train puzzles);
+`--freeze-embeddings` trains every weight but the token embeddings (tied to the LM head in the embedded model).
 `--picks W` mixes in W x the train puzzles of benchmarks/pick_probe.py's items of `--kind` (`picks`: operand
 picked from a list; `lists`: named operands taken from a list, the numbers left written after each step).
 Besides pass@1 each set reports `first_step_copies`: the share of answers whose first step uses numbers
@@ -43,6 +44,12 @@ def typed(cfg, pairs: list[str]):
     return replace(cfg, **{k: kinds[k](v) if kinds[k] is not bool else v.lower() == "true" for k, v in pairs})
 
 
+def _frozen(model):
+    """`model` with its input embeddings (and so a tied LM head) not trained."""
+    model.get_input_embeddings().weight.requires_grad_(False)
+    return model
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base", help="base model folder (models/base or a probe's); not needed with --pair")
@@ -53,6 +60,8 @@ def main() -> None:
     ap.add_argument("--picks", type=float, default=0.0,
                     help="W x the train puzzles of pick_probe.py's items (operand picked from a list) in the mix")
     ap.add_argument("--kind", choices=("picks", "lists"), default="picks", help="which pick_probe.py items")
+    ap.add_argument("--freeze-embeddings", action="store_true",
+                    help="full fine-tuning with the token embeddings (tied: also the LM head) left as the base has them")
     ap.add_argument("--pair", nargs=2, metavar="SCORES", help="compare two probes' scores.json, paired; nothing runs")
     args = ap.parse_args()
     if args.pair:
@@ -79,6 +88,9 @@ def main() -> None:
         from pick_probe import picks
         train += picks(int(args.picks * len(sources["puzzles"])), scfg.seed, args.kind)
         random.Random(scfg.seed).shuffle(train)
+    if args.freeze_embeddings:  # issue 14's ood_range lever: SFT cannot move numbers 21-60 away from the copy
+        load = models.load_model
+        models.load_model = lambda *a, **k: _frozen(load(*a, **k))
     start = time.perf_counter()
     fit = tuning.train_sft(scfg, train, work / "model", base=args.base, stage="probe")
     minutes = (time.perf_counter() - start) / 60
@@ -87,7 +99,7 @@ def main() -> None:
     row = {"puzzles": {k: v for k, v in vars(pcfg).items() if k in ("trace", "bound", "train_n_from", "train_size")},
            "sft": {k: v for k, v in vars(scfg).items() if k in ("lora_r", "lora_alpha", "learning_rate",
                                                                "max_steps", "batch_size", "mix_arithmetic")},
-           "picks": args.picks, "kind": args.kind,
+           "picks": args.picks, "kind": args.kind, "freeze_embeddings": args.freeze_embeddings,
            "minutes": round(minutes, 1), "examples_seen": scfg.max_steps * scfg.batch_size,
            "final_loss": fit["final_loss"]}
     per_item = {}
