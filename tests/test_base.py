@@ -81,3 +81,30 @@ def test_number_digits_lets_bpe_merge_numbers_of_up_to_that_many_digits():
     assert three.tokenize("-1234")[:3] == ["-", "123", "4"]  # runs of three, left to right; the sign apart
     with pytest.raises(ValueError, match="base.number_digits"):
         base.train_tokenizer(texts, 400, number_digits=0)
+
+
+def test_fourier_numbers_give_each_number_token_its_value_and_nothing_else(tiny_model, tmp_path):
+    import math
+    tok = models.load_tokenizer(tiny_model)
+    model = models.load_model(tiny_model)
+    before = model.get_input_embeddings().weight.detach().clone()
+    set_rows = base.fourier_numbers(model, tok)
+    after = model.get_input_embeddings().weight.detach()
+    vocab = tok.get_vocab()
+    assert set_rows == sum(t.isascii() and t.isdigit() and str(int(t)) == t for t in vocab) >= 10  # one token a digit
+    seven = vocab["7"]
+    # period 2 (cos pi*7 = -1, sin = 0), then period 3 (cos 14pi/3 = -1/2), ... 0.3 times each
+    assert after[seven, 0].item() == pytest.approx(-0.3) and after[seven, 1].item() == pytest.approx(0.0, abs=1e-6)
+    assert after[seven, 2].item() == pytest.approx(0.3 * math.cos(2 * math.pi * 7 / 3), abs=1e-6)
+    n = 2 * len(base.FOURIER_PERIODS)
+    assert torch.equal(after[seven, n:], before[seven, n:])  # the rest of the row stays as initialised
+    assert torch.equal(after[vocab["="]], before[vocab["="]])  # not a number: untouched
+    assert not torch.allclose(after[vocab["3"], :n], after[seven, :n])  # numbers differ by their value
+
+
+def test_an_unknown_number_embedding_is_refused_before_anything_is_written(tmp_path):
+    import types
+    cfg = types.SimpleNamespace(model="local", number_embedding="sinusoidal")
+    with pytest.raises(ValueError, match="base.number_embedding"):
+        base.build(cfg, [], tmp_path / "base")
+    assert not (tmp_path / "base").exists()

@@ -6,9 +6,11 @@ the GPU user's path), or `local`, the embedded default built here without any do
    punctuation character its own token and numbers cut into runs of at most `base.number_digits`
    digits before BPE (1: `=-12` is `=`, `-`, `1`, `2`; 3: `=`, `-`, `12`, as Llama 3 cuts them), with
    special tokens and a chat template (protocol.py);
-2. a small Llama (LlamaConfig) pre-trained from scratch with transformers' Trainer (full weights) on a
-   generic math corpus: GSM8K train solutions and generic arithmetic (arithmetic.py), each rendered
-   as one chat turn so that the base model answers in the protocol's format. No puzzle is in it:
+2. a small Llama (LlamaConfig) pre-trained from scratch with transformers' Trainer (full weights; with
+   `base.number_embedding: fourier` each number token's embedding starts from Fourier features of its
+   value, `fourier_numbers`; `learned`: all random) on a generic math corpus: GSM8K train solutions and
+   generic arithmetic (arithmetic.py), each rendered as one chat turn so that the base model answers in
+   the protocol's format. No puzzle is in it:
    the puzzle is what fine-tuning teaches (arXiv 2406.02100's base could not do it either).
    Documents are packed best-fit into rows of seq_len tokens (TRL's `pack_dataset`, "bfd"): position
    ids restart at each document, so transformers' packed-sequence mask keeps attention inside it,
@@ -18,6 +20,7 @@ result on facts of 1-20 (`arithmetic.probe`): a base for this project must know 
 """
 from __future__ import annotations
 
+import math
 import time
 
 import torch
@@ -87,6 +90,26 @@ def collate(rows: list[dict], pad_id: int) -> dict:
     return {"input_ids": input_ids, "labels": labels, "position_ids": position_ids}
 
 
+FOURIER_PERIODS = (2, 3, 5, 7, 10, 20, 50, 100, 200, 500, 1000)
+
+
+def fourier_numbers(model, tokenizer, scale: float = 0.3) -> int:
+    """Set the first dimensions of each number token's (0-999) embedding to `scale` x cos and sin of 2 pi v / T
+    for the periods above (FoNE, Zhou et al. 2025, as an initialisation: training moves them as any weight);
+    the embedding is tied, so the LM head reads numbers the same way. Returns how many tokens were set.
+    Why: a number then carries its value from the first step, and the base learns about twice the arithmetic in
+    the same steps (docs/sessions.md, "Session 31")."""
+    emb = model.get_input_embeddings().weight
+    done = 0
+    with torch.no_grad():
+        for text, i in tokenizer.get_vocab().items():
+            if text.isascii() and text.isdigit() and str(int(text)) == text and int(text) < 1000:
+                feats = [f(2 * math.pi * int(text) / t) for t in FOURIER_PERIODS for f in (math.cos, math.sin)]
+                emb[i, :len(feats)] = torch.tensor(feats) * scale
+                done += 1
+    return done
+
+
 def pretrain(cfg, tokenizer, docs: list[str], out_dir) -> dict:
     """Pre-train a LlamaConfig model of cfg's size on docs; save it with its tokenizer."""
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=cfg.hidden_size,
@@ -97,6 +120,8 @@ def pretrain(cfg, tokenizer, docs: list[str], out_dir) -> dict:
                          pad_token_id=tokenizer.pad_token_id)
     models.set_seed(cfg.seed)
     model = LlamaForCausalLM(config)
+    if cfg.number_embedding == "fourier":
+        fourier_numbers(model, tokenizer)
     on_cuda = models.device() == "cuda"
     data = packed(tokenizer, docs, cfg.seq_len)
     args = TrainingArguments(output_dir=str(models.checkpoint_dir("base")), max_steps=cfg.max_steps,
@@ -147,6 +172,8 @@ def build(cfg, items: list[dict], out_dir) -> dict:
             tok.save_pretrained(tmp)
         return {"parameters": model.num_parameters(), "seconds": round(time.perf_counter() - start, 1),
                 "loss_curve": []}
+    if cfg.number_embedding not in ("learned", "fourier"):
+        raise ValueError(f"params base.number_embedding: expected 'learned' or 'fourier', got {cfg.number_embedding!r}")
     tokenizer = corpus_tokenizer(items, cfg.vocab_size, cfg.number_digits)
     return pretrain(cfg, tokenizer, corpus(tokenizer, items), out_dir)
 

@@ -52,6 +52,7 @@ class Base:
     model: str
     vocab_size: int
     number_digits: int
+    number_embedding: str
     hidden_size: int
     num_layers: int
     num_heads: int
