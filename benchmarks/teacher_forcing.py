@@ -32,7 +32,10 @@ def prefixes(gold: str) -> dict[str, str]:
 
 
 def complete(model, tok, items: list[dict], prefix: list[str], desc: str) -> list[str]:
-    """Greedy answers to `items` that start with the given `prefix` (one per item), prefix included."""
+    """Greedy answers to `items` that start with the given `prefix` (one per item), prefix included.
+
+    A prompt's prefix is its gold's, so items with the same prompt share one (a set with repeats, such as
+    train, is answered once per distinct prompt and each item gets that answer)."""
     by_prompt = dict(zip((it["prompt"] for it in items), prefix))
     chat = models.chat_prompt
     # the prefix goes after the chat template's assistant turn, as if the model had written it
@@ -42,7 +45,8 @@ def complete(model, tok, items: list[dict], prefix: list[str], desc: str) -> lis
                                       stop=protocol.STOP["puzzles"], batch_size=64, desc=desc)
     finally:
         models.chat_prompt = chat
-    return [p + o for p, o in zip(prefix, outs)]
+    answer = dict(zip(by_prompt, outs))
+    return [p + answer[it["prompt"]] for it, p in zip(items, prefix)]
 
 
 def first_list_size(text: str) -> int:

@@ -35,9 +35,9 @@ def tiny_model(tmp_path_factory) -> str:
     from mathtune import base
     root = tmp_path_factory.mktemp("tiny")
     (root / "dvc.yaml").write_text("stages: {}\n")
-    cfg = types.SimpleNamespace(seed=0, model="local", vocab_size=400, number_digits=1, number_embedding="learned", hidden_size=64, num_layers=2,
-                                num_heads=2, intermediate_size=128, seq_len=64, corpus_gsm8k=0, max_steps=8, batch_size=8,
-                                learning_rate=1e-3)
+    cfg = types.SimpleNamespace(seed=0, model="local", vocab_size=400, number_digits=1, number_embedding="learned",
+                                hidden_size=64, num_layers=2, num_heads=2, intermediate_size=128, seq_len=64,
+                                corpus_gsm8k=0, max_steps=8, batch_size=8, learning_rate=1e-3)
     import os
     old = os.getcwd()
     os.chdir(root)

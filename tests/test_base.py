@@ -83,7 +83,7 @@ def test_number_digits_lets_bpe_merge_numbers_of_up_to_that_many_digits():
         base.train_tokenizer(texts, 400, number_digits=0)
 
 
-def test_fourier_numbers_give_each_number_token_its_value_and_nothing_else(tiny_model, tmp_path):
+def test_fourier_numbers_give_each_number_token_its_value_and_nothing_else(tiny_model):
     import math
     tok = models.load_tokenizer(tiny_model)
     model = models.load_model(tiny_model)
