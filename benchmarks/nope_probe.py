@@ -34,6 +34,7 @@ import types
 
 import torch
 from base_arithmetic import base_params  # benchmarks/ is on sys.path when a script here runs
+from teacher_forcing import first_list_size
 from transformers.models.llama import modeling_llama
 
 from mathtune import answers, arithmetic, base, io, models, stats
@@ -64,7 +65,7 @@ def count(paths: list[str]) -> None:
         for path, items in zip(paths, runs):
             outs = items[f"{name}/outputs"]
             read = [answers.steps(o) for o in outs]  # the verifier's reading: a malformed part is a part
-            first = [len(r[0][4].split()) if r and r[0] and r[0][4] is not None else -1 for r in read]
+            first = [first_list_size(o) for o in outs]
             row = {"steps": dict(sorted(collections.Counter(map(len, read)).items())),
                    "first_bracket": dict(sorted(collections.Counter(first).items())),
                    "vs_first": stats.paired(runs[0][name], items[name])}

@@ -50,9 +50,9 @@ def complete(model, tok, items: list[dict], prefix: list[str], desc: str) -> lis
 
 
 def first_list_size(text: str) -> int:
-    """Numbers in the answer's first list (-1: no list)."""
-    first = text.split(", ")[0]
-    return len(first.split("[", 1)[1].rstrip("]").split()) if "[" in first else -1
+    """Numbers in the answer's first list as the verifier reads it (-1: the first part is no step, or has no list)."""
+    read = answers.steps(text)
+    return len(read[0][4].split()) if read and read[0] and read[0][4] is not None else -1
 
 
 def main() -> None:
