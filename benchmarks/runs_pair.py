@@ -13,21 +13,22 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mathtune import io, stats, tables
+from mathtune import io, tables
 
 
-def bits(run: str, model: str, test_set: str) -> tuple[list[str] | None, list[bool]] | None:
-    """(ids or None, right/wrong per item) of one model on one set of a run; None where the run has none."""
-    path = Path(run)
+def rows(run: str, model: str, test_set: str) -> list[dict] | None:
+    """One model's per-item results on one set of a run, as tables' pairing reads them ({id, correct or strict});
+    a record without ids numbers its items 0, 1, ... in data/predictions order. None where the run has none."""
+    path, field = Path(run), tables._field(test_set)
     if path.is_dir():
         f = path / model / f"{test_set}.jsonl"
-        if not f.is_file():
-            return None
-        rows = io.read_jsonl(f)
-        return [r["id"] for r in rows], [bool(r[tables._field(test_set)]) for r in rows]
+        return io.read_jsonl(f) if f.is_file() else None
     rec = io.read_json(path)
     b = rec["correct"].get(model, {}).get(test_set)
-    return None if b is None else (rec.get("ids", {}).get(test_set), [c == "1" for c in b])
+    if b is None:
+        return None
+    ids = rec.get("ids", {}).get(test_set) or list(range(len(b)))
+    return [{"id": i, field: c == "1"} for i, c in zip(ids, b)]
 
 
 def main() -> None:
@@ -36,20 +37,16 @@ def main() -> None:
     ap.add_argument("run_b", help="predictions folder or per-item record (JSON)")
     args = ap.parse_args()
     print(f"A = {args.run_a}, B = {args.run_b}\n")
-    print("| model | set | n | A | B | only A right | only B right | McNemar p |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n".join(tables.PAIRED_HEAD))
     for model in tables.MODELS:
         for t in tables.ALL_SETS:
-            a, b = bits(args.run_a, model, t), bits(args.run_b, model, t)
+            a, b = rows(args.run_a, model, t), rows(args.run_b, model, t)
             if a is None or b is None:
                 continue
-            # a record without ids lists items in data/predictions order: only the count can be checked
-            if len(a[1]) != len(b[1]) or (a[0] is not None and b[0] is not None and a[0] != b[0]):
-                print(f"| {model} | {t} | different items | | | | | |")
-                continue
-            p = stats.paired(a[1], b[1])
-            print(f"| {model} | {t} | {p['n']} | {p['a']:.3f} [{p['a_ci'][0]:.3f}, {p['a_ci'][1]:.3f}] | "
-                  f"{p['b']:.3f} [{p['b_ci'][0]:.3f}, {p['b_ci'][1]:.3f}] | {p['only_a']} | {p['only_b']} | {p['p']:.2g} |")
+            if isinstance(a[0]["id"], int) or isinstance(b[0]["id"], int):
+                # a record without ids lists items in data/predictions order: only the count can be checked
+                a, b = ([dict(r, id=i) for i, r in enumerate(x)] for x in (a, b))
+            print(tables._pair_line(model, t, a, b) or f"| {model} | {t} | different items | | | | | |")
 
 
 if __name__ == "__main__":
