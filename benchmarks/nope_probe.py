@@ -65,7 +65,7 @@ def count(paths: list[str]) -> None:
         for path, items in zip(paths, runs):
             outs = items[f"{name}/outputs"]
             read = [answers.steps(o) for o in outs]  # the verifier's reading: a malformed part is a part
-            first = [first_list_size(o) for o in outs]
+            first = [first_list_size(r) for r in read]
             row = {"steps": dict(sorted(collections.Counter(map(len, read)).items())),
                    "first_bracket": dict(sorted(collections.Counter(first).items())),
                    "vs_first": stats.paired(runs[0][name], items[name])}

@@ -49,9 +49,9 @@ def complete(model, tok, items: list[dict], prefix: list[str], desc: str) -> lis
     return [p + answer[it["prompt"]] for it, p in zip(items, prefix)]
 
 
-def first_list_size(text: str) -> int:
-    """Numbers in the answer's first list as the verifier reads it (-1: the first part is no step, or has no list)."""
-    read = answers.steps(text)
+def first_list_size(read: list) -> int:
+    """Numbers in an answer's first list, from the verifier's reading of it (`answers.steps`); -1: the first part
+    is no step, or has no list."""
     return len(read[0][4].split()) if read and read[0] and read[0][4] is not None else -1
 
 
@@ -78,14 +78,15 @@ def main() -> None:
         for cond in ("free", "first_step", "first_step_and_list"):
             outs = complete(model, tok, items, [g[cond] for g in golds], f"{name}/{cond}")
             ok = [answers.verify(it["numbers"], it["target"], o) for it, o in zip(items, outs)]
+            read = [answers.steps(o) for o in outs]
             per_item[f"{name}/{cond}"] = [{"id": it["id"], "correct": c, "output": o} for it, c, o in zip(items, ok, outs)]
             for n in sorted({len(it["numbers"]) for it in items}):
                 idx = [i for i, it in enumerate(items) if len(it["numbers"]) == n]
                 solved = sum(ok[i] for i in idx)
                 lo, hi = stats.wilson(solved, len(idx))
                 same = sum(outs[i].split(", ")[0] == items[i]["completion"].split(", ")[0] for i in idx)
-                sizes = dict(sorted(collections.Counter(first_list_size(outs[i]) for i in idx).items()))
-                steps = dict(sorted(collections.Counter(len(answers.steps(outs[i])) for i in idx).items()))
+                sizes = dict(sorted(collections.Counter(first_list_size(read[i]) for i in idx).items()))
+                steps = dict(sorted(collections.Counter(len(read[i]) for i in idx).items()))
                 rows.append({"set": name, "n": n, "condition": cond, "items": len(idx), "solved": solved,
                              "first_list_sizes": sizes, "steps": steps, "first_same_as_gold": same})
                 print(f"| {name} | {n} | {cond} | {solved} / {len(idx)} | {solved / len(idx):.3f} [{lo:.3f}, {hi:.3f}] "
