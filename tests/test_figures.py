@@ -66,14 +66,19 @@ def test_seed_replicates_give_mean_sd_range_and_a_pooled_sign_test(monkeypatch):
     for seed in (3, 4, 5):  # a larger sweep of an older default: not the workspace's, left out
         rows.append(run(f"old{seed}", seed, 0.5, 0.5))
         rows[-1]["params"]["sft.mix.irsp"] = 0
-    preds = {("workspace", "sft"): "11000", ("workspace", "dpo"): "01110",   # only SFT 1, only DPO 2
-             ("s1", "sft"): "11110", ("s1", "dpo"): "01111"}                  # only SFT 1, only DPO 1
-    monkeypatch.setattr(tables, "predictions", lambda m, t, rev=None: _preds(preds[rev, m]))
+    preds = {("workspace", "sft", "in_domain"): "11000", ("workspace", "dpo", "in_domain"): "01110",  # 1 / 2
+             ("s1", "sft", "in_domain"): "11110", ("s1", "dpo", "in_domain"): "01111",                # 1 / 1
+             ("workspace", "sft", "mined_types"): "000", ("workspace", "mining", "mined_types"): "011",  # 0 / 2
+             ("s1", "sft", "mined_types"): "0001", ("s1", "mining", "mined_types"): "1111"}  # each run's own items
+    monkeypatch.setattr(tables, "predictions",
+                        lambda m, t, rev=None: _preds(preds[rev, m, t]) if (rev, m, t) in preds else None)
     text = tables.seed_table(rows, sets=("in_domain",))
     assert "| sft | in_domain | 0.200 | 0.400 | 0.300 | 0.141 | 0.200–0.400 |" in text  # sd = 0.2 / sqrt(2)
     assert "| dpo | in_domain | 0.400 | 0.400 | 0.400 | 0.000 | 0.400–0.400 |" in text
     assert "other" not in text and "rerun" not in text and "old" not in text
-    assert "2 items only SFT right, 3 only DPO, sign test p = 1." in text
+    assert "sft → dpo in_domain over 2 runs: 2 items only sft right, 3 only dpo, sign test p = 1;" in text
+    assert "sft → mining mined_types over 2 runs: 0 items only sft right, 5 only mining, sign test p = 0.0625." in text
+    assert "sft → mining in_domain" not in text  # no run has those predictions: no line
     assert "sft.seed=1 (later stages differ: mining.match_hardness=absent)" in text and "s1-old" not in text
     assert "sft.seed=0 (later" not in text
     assert tables.seed_table(rows[:1]) == ""  # one run: no replicate table

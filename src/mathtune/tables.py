@@ -254,8 +254,9 @@ AFTER_SFT = ("mining.heldout_per_type", *LOOSE_LATER)
 
 def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
     """Markdown: the runs that differ from the workspace only in stage seeds, one per set of seeds (the
-    workspace's own first), per model: each seed's score, mean, sample sd and range; and SFT → DPO pooled
-    over the seeds (discordant items summed, sign test). The size of the mined_types set
+    workspace's own first), per model: each seed's score, mean, sample sd and range; and pooled over the seeds
+    (discordant items summed, sign test) SFT → DPO in-domain and SFT → SFT + mining in-domain and on each run's
+    own mined_types items. The size of the mined_types set
     (mining.heldout_per_type) may differ too: that set is not in this table. So may mining's synthesis
     (`LOOSE_LATER`: they move SFT + mining and DPO, not SFT): the footnote names each run's values that
     differ from the workspace's; of two runs with the same seeds, the one differing in fewer of them is kept."""
@@ -279,20 +280,25 @@ def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
             mean, sd = statistics.mean(xs), statistics.stdev(xs)  # sample sd
             lines.append(f"| {m} | {t} | " + " | ".join(f"{x:.3f}" for x in xs) +
                          f" | {mean:.3f} | {sd:.3f} | {min(xs):.3f}–{max(xs):.3f} |")
-    only_sft = only_dpo = 0
-    for r in runs:
-        a, b = (predictions(m, "in_domain", r.get("commit")) for m in ("sft", "dpo"))
-        if a and b:
-            out = stats.paired([x["correct"] for x in a], [x["correct"] for x in b])
-            only_sft, only_dpo = only_sft + out["only_a"], only_dpo + out["only_b"]
+    pooled = []  # each stage's claim over the seeds: discordant items summed over the runs (each run's own items)
+    for a_model, b_model, t in (("sft", "dpo", "in_domain"), ("sft", "mining", "in_domain"),
+                                ("sft", "mining", "mined_types")):
+        only_a = only_b = n = 0
+        for r in runs:
+            a, b = (predictions(m, t, r.get("commit")) for m in (a_model, b_model))
+            if a and b:
+                out = stats.paired([x["correct"] for x in a], [x["correct"] for x in b])
+                only_a, only_b, n = only_a + out["only_a"], only_b + out["only_b"], n + 1
+        if n:
+            pooled.append(f"{a_model} → {b_model} {t} over {n} runs: {only_a} items only {a_model} right, "
+                          f"{only_b} only {b_model}, sign test p = {stats.mcnemar(only_a, only_b):.3g}")
     def differs(r: dict) -> str:
         d = [f"{k}={r['params'].get(k, 'absent')}" for k in later(r)]
         return f" (later stages differ: {', '.join(d)})" if d else ""
     seeds = "; ".join(f"{r['name']}: " + ", ".join(f"{k}={r['params'].get(k)}" for k in seed_keys) + differs(r)
                       for r in runs)
     return ("\n".join(lines) + f"\n\n- Seeds ({seeds}); puzzles.seed fixes the test items, so every run scores the "
-            f"same items. SFT → DPO in-domain pooled over the {len(runs)} runs: {only_sft} items only SFT right, "
-            f"{only_dpo} only DPO, sign test p = {stats.mcnemar(only_sft, only_dpo):.3g}.\n")
+            f"same items (mined_types: each run's own). Pooled, discordant items summed: " + "; ".join(pooled) + ".\n")
 
 
 def dual_arm(p: dict) -> str:
