@@ -282,7 +282,7 @@ def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
                          f" | {mean:.3f} | {sd:.3f} | {min(xs):.3f}–{max(xs):.3f} |")
     pooled = []  # each stage's claim over the seeds: discordant items summed over the runs (each run's own items)
     for a_model, b_model, t in (("sft", "dpo", "in_domain"), ("sft", "mining", "in_domain"),
-                                ("sft", "mining", "mined_types")):
+                                ("sft", "mining", MINED)):
         only_a = only_b = n = 0
         for r in runs:
             a, b = (predictions(m, t, r.get("commit")) for m in (a_model, b_model))
