@@ -19,16 +19,11 @@ from mathtune import io, tables
 def rows(run: str, model: str, test_set: str) -> list[dict] | None:
     """One model's per-item results on one set of a run, as tables' pairing reads them ({id, correct or strict});
     a record without ids numbers its items 0, 1, ... in data/predictions order. None where the run has none."""
-    path, field = Path(run), tables._field(test_set)
+    path = Path(run)
     if path.is_dir():
         f = path / model / f"{test_set}.jsonl"
         return io.read_jsonl(f) if f.is_file() else None
-    rec = io.read_json(path)
-    b = rec["correct"].get(model, {}).get(test_set)
-    if b is None:
-        return None
-    ids = rec.get("ids", {}).get(test_set) or list(range(len(b)))
-    return [{"id": i, field: c == "1"} for i, c in zip(ids, b)]
+    return tables.record_rows(io.read_json(path), model, test_set)
 
 
 def main() -> None:

@@ -81,6 +81,8 @@ def test_seed_replicates_give_mean_sd_range_and_a_pooled_sign_test(monkeypatch):
     assert "sft → mining in_domain" not in text  # no run has those predictions: no line
     assert "sft.seed=1 (later stages differ: mining.match_hardness=absent)" in text and "s1-old" not in text
     assert "sft.seed=0 (later" not in text
+    monkeypatch.setattr(tables, "predictions", lambda m, t, rev=None: None)  # no per-item results: no pooled test
+    assert "Pooled" not in tables.seed_table(rows, sets=("in_domain",))
     assert tables.seed_table(rows[:1]) == ""  # one run: no replicate table
 
 

@@ -163,9 +163,16 @@ def _recorded(model: str, test_set: str, rev: str) -> list[dict] | None:
     if not f.is_file():
         return None
     rec = io.read_json(f)
-    bits, ids = rec["correct"].get(model, {}).get(test_set), rec["ids"].get(test_set)
-    if bits is None or ids is None:
+    return record_rows(rec, model, test_set) if rec["ids"].get(test_set) is not None else None
+
+
+def record_rows(rec: dict, model: str, test_set: str) -> list[dict] | None:
+    """A model's per-item results on one set from a record of per-item bits ({id, correct or strict}); a record
+    without ids (a replicate's: data/predictions order) numbers its items 0, 1, ... None where it has none."""
+    bits = rec["correct"].get(model, {}).get(test_set)
+    if bits is None:
         return None
+    ids = rec.get("ids", {}).get(test_set) or range(len(bits))
     return [{"id": i, _field(test_set): b == "1"} for i, b in zip(ids, bits)]
 
 
@@ -297,8 +304,9 @@ def seed_table(rows: list[dict], sets=("in_domain", "gsm8k")) -> str:
         return f" (later stages differ: {', '.join(d)})" if d else ""
     seeds = "; ".join(f"{r['name']}: " + ", ".join(f"{k}={r['params'].get(k)}" for k in seed_keys) + differs(r)
                       for r in runs)
+    pooled_text = f" Pooled, discordant items summed: {'; '.join(pooled)}." if pooled else ""
     return ("\n".join(lines) + f"\n\n- Seeds ({seeds}); puzzles.seed fixes the test items, so every run scores the "
-            f"same items (mined_types: each run's own). Pooled, discordant items summed: " + "; ".join(pooled) + ".\n")
+            f"same items (mined_types: each run's own).{pooled_text}\n")
 
 
 def dual_arm(p: dict) -> str:
