@@ -18,18 +18,11 @@ from mathtune import io, tables
 
 
 def bits(predictions: Path) -> tuple[dict, dict]:
-    """ids[set] and correct[model][set] ('1'/'0' per item, GSM8K strict) of every model and set present."""
-    ids, correct = {}, {}
-    for model in tables.MODELS:
-        for t in tables.ALL_SETS:
-            f = predictions / model / f"{t}.jsonl"
-            if not f.is_file():
-                continue
-            rows = io.read_jsonl(f, required=("id", tables._field(t)))
-            if ids.setdefault(t, [r["id"] for r in rows]) != [r["id"] for r in rows]:
-                # mined_types is each model's own set only across runs; within a run every model scores one set
-                raise ValueError(f"{f}: its items differ from another model's {t} items in the same run")
-            correct.setdefault(model, {})[t] = "".join("1" if r[tables._field(t)] else "0" for r in rows)
+    """ids[set] and correct[model][set] of every model and set in a predictions folder (tables.per_item_bits)."""
+    def read(model: str, test_set: str) -> list[dict] | None:
+        f = predictions / model / f"{test_set}.jsonl"
+        return io.read_jsonl(f, required=("id", tables._field(test_set))) if f.is_file() else None
+    ids, correct = tables.per_item_bits(read)
     if not correct:
         raise FileNotFoundError(f"{predictions}: no <model>/<set>.jsonl predictions")
     return ids, correct

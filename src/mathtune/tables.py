@@ -176,6 +176,20 @@ def record_rows(rec: dict, model: str, test_set: str) -> list[dict] | None:
     return [{"id": i, _field(test_set): b == "1"} for i, b in zip(ids, bits)]
 
 
+def per_item_bits(read) -> tuple[dict, dict]:
+    """ids[set] and correct[model][set] ('1'/'0' an item; GSM8K strict) of the models and sets `read(model, set)`
+    returns per-item results for: the per-item part of a record (record_rows reads it back)."""
+    ids, correct = {}, {}
+    for t in ALL_SETS:
+        for m in MODELS:
+            preds = read(m, t)
+            if preds:
+                if ids.setdefault(t, [p["id"] for p in preds]) != [p["id"] for p in preds]:
+                    raise ValueError(f"{m} scored other {t} items than another model of the same run")
+                correct.setdefault(m, {})[t] = "".join("1" if p[_field(t)] else "0" for p in preds)
+    return ids, correct
+
+
 def record(row: dict) -> None:
     """Write an experiment's row and the per-item bits of its run and its baseline into git-tracked files
     (kept where already written: a commit's results never change)."""
@@ -183,13 +197,7 @@ def record(row: dict) -> None:
         f = io.path(f"{RECORDS}/predictions/{rev}.json")
         if f.is_file():
             continue
-        ids, correct = {}, {}
-        for t in ALL_SETS:
-            for m in MODELS:
-                preds = predictions(m, t, rev)
-                if preds:
-                    ids[t] = [p["id"] for p in preds]
-                    correct.setdefault(m, {})[t] = "".join("1" if p[_field(t)] else "0" for p in preds)
+        ids, correct = per_item_bits(lambda m, t: predictions(m, t, rev))
         if ids:
             # one line: 53 kB a run, 64 indented
             io.write_text(f, json.dumps({"rev": rev, "ids": ids, "correct": correct}, sort_keys=True) + "\n")
