@@ -21,7 +21,7 @@ def bits(predictions: Path) -> tuple[dict, dict]:
     """ids[set] and correct[model][set] of every model and set in a predictions folder (tables.per_item_bits)."""
     def read(model: str, test_set: str) -> list[dict] | None:
         f = predictions / model / f"{test_set}.jsonl"
-        return io.read_jsonl(f, required=("id", tables._field(test_set))) if f.is_file() else None
+        return io.read_jsonl(f, required=("id", tables.result_field(test_set))) if f.is_file() else None
     ids, correct = tables.per_item_bits(read)
     if not correct:
         raise FileNotFoundError(f"{predictions}: no <model>/<set>.jsonl predictions")

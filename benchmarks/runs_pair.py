@@ -41,7 +41,7 @@ def main() -> None:
             if isinstance(a[0]["id"], int) or isinstance(b[0]["id"], int):
                 # a record without ids lists items in data/predictions order: only the count can be checked
                 a, b = ([dict(r, id=i) for i, r in enumerate(x)] for x in (a, b))
-            print(tables._pair_line(model, t, a, b) or f"| {model} | {t} | different items | | | | | |")
+            print(tables.pair_line(model, t, a, b) or f"| {model} | {t} | different items | | | | | |")
 
 
 if __name__ == "__main__":

@@ -29,11 +29,11 @@ def test_a_record_reads_back_the_per_item_results_it_was_made_from_and_pairs_as_
     rec = tmp_path / "rec.json"
     rec.write_text(json.dumps({"ids": ids, "correct": correct}))
     for m, t in (("sft", "in_domain"), ("dpo", "in_domain"), ("sft", "gsm8k")):
-        assert runs_pair.rows(str(rec), m, t) == [{"id": r["id"], tables._field(t): r[tables._field(t)]}
+        assert runs_pair.rows(str(rec), m, t) == [{"id": r["id"], tables.result_field(t): r[tables.result_field(t)]}
                                                   for r in runs_pair.rows(str(run), m, t)]
     assert runs_pair.rows(str(rec), "dpo", "gsm8k") is None and runs_pair.rows(str(run), "dpo", "gsm8k") is None
     # sft -> dpo: only sft right on item 6, only dpo right on 2, 3 and 5: exact McNemar p = 2 x 4/16 = 0.625
-    line = tables._pair_line("sft → dpo", "in_domain", runs_pair.rows(str(rec), "sft", "in_domain"),
+    line = tables.pair_line("sft → dpo", "in_domain", runs_pair.rows(str(rec), "sft", "in_domain"),
                              runs_pair.rows(str(rec), "dpo", "in_domain"))
     assert "| 7 | 0.571 [" in line and line.endswith("| 1 | 3 | 0.625 |")
 

@@ -153,7 +153,8 @@ def predictions(model: str, test_set: str, rev: str | None = None) -> list[dict]
     return _recorded(model, test_set, rev)
 
 
-def _field(test_set: str) -> str:
+def result_field(test_set: str) -> str:
+    """The per-item field that says an answer is right: GSM8K's strict match, a puzzle's verifier result."""
     return "strict" if test_set == "gsm8k" else "correct"
 
 
@@ -173,7 +174,7 @@ def record_rows(rec: dict, model: str, test_set: str) -> list[dict] | None:
     if bits is None:
         return None
     ids = rec.get("ids", {}).get(test_set) or range(len(bits))
-    return [{"id": i, _field(test_set): b == "1"} for i, b in zip(ids, bits)]
+    return [{"id": i, result_field(test_set): b == "1"} for i, b in zip(ids, bits)]
 
 
 def per_item_bits(read) -> tuple[dict, dict]:
@@ -186,7 +187,7 @@ def per_item_bits(read) -> tuple[dict, dict]:
             if preds:
                 if ids.setdefault(t, [p["id"] for p in preds]) != [p["id"] for p in preds]:
                     raise ValueError(f"{m} scored other {t} items than another model of the same run")
-                correct.setdefault(m, {})[t] = "".join("1" if p[_field(t)] else "0" for p in preds)
+                correct.setdefault(m, {})[t] = "".join("1" if p[result_field(t)] else "0" for p in preds)
     return ids, correct
 
 
@@ -219,11 +220,11 @@ def _read_at(repo: str, path: str, rev: str) -> str | None:
         return None
 
 
-def _pair_line(label: str, t: str, ra: list[dict] | None, rb: list[dict] | None) -> str | None:
+def pair_line(label: str, t: str, ra: list[dict] | None, rb: list[dict] | None) -> str | None:
     """One row of a paired table; None unless both runs scored the same items."""
     if not ra or not rb or [r["id"] for r in ra] != [r["id"] for r in rb]:
         return None
-    field = _field(t)
+    field = result_field(t)
     out = stats.paired([r[field] for r in ra], [r[field] for r in rb])
     ci = [f"{out[k]:.3f} [{out[k + '_ci'][0]:.3f}, {out[k + '_ci'][1]:.3f}]" for k in ("a", "b")]
     return f"| {label} | {t} | {out['n']} | {ci[0]} | {ci[1]} | {out['only_a']} | {out['only_b']} | {out['p']:.3g} |"
@@ -237,7 +238,7 @@ def paired_table(pairs=(("base", "sft"), ("sft", "mining"), ("mining", "dpo"), (
     """Markdown: two models on the same items of each test set, with the exact McNemar p-value.
 
     Read from the workspace's per-item predictions (data/predictions/<model>/<set>.jsonl)."""
-    lines = [_pair_line(f"{a} → {b}", t, predictions(a, t), predictions(b, t))
+    lines = [pair_line(f"{a} → {b}", t, predictions(a, t), predictions(b, t))
              for a, b in pairs for t in ALL_SETS]
     return "\n".join(PAIRED_HEAD + [x for x in lines if x]) + "\n"
 
@@ -252,9 +253,9 @@ def experiment_pairs(rows: list[dict], sets=("in_domain", "gsm8k", MINED)) -> st
         base = r["baseline"][:7]
         for t in sets:
             for m in ("sft", "mining", "dpo"):
-                lines.append(_pair_line(f"{r['name']}: {m} at {base} → {m} of the run", t,
+                lines.append(pair_line(f"{r['name']}: {m} at {base} → {m} of the run", t,
                                         predictions(m, t, r["baseline"]), predictions(m, t, r["commit"])))
-            lines.append(_pair_line(f"{r['name']}: sft → dpo", t,
+            lines.append(pair_line(f"{r['name']}: sft → dpo", t,
                                     predictions("sft", t, r["commit"]), predictions("dpo", t, r["commit"])))
     lines = [x for x in lines if x]
     return "\n".join(PAIRED_HEAD + lines) + "\n" if lines else ""
@@ -339,14 +340,14 @@ def sweep_pairs(rows: list[dict], sets=("in_domain", "gsm8k"), models=("sft", "d
             if ref and arm in arms:
                 r = arms[arm]
                 later_same = all(ref["params"].get(k) == r["params"].get(k) for k in LOOSE_LATER)
-                lines += [_pair_line(f"dual: SFT alone ({ref['name']}) → {arm} ({r['name']}), {m}", t,
+                lines += [pair_line(f"dual: SFT alone ({ref['name']}) → {arm} ({r['name']}), {m}", t,
                                      predictions(m, t, ref.get("commit")), predictions(m, t, r.get("commit")))
                           for t in sets for m in models if m == "sft" or later_same]  # else only SFT compares
     sizes = sorted(varying(rows, "puzzles.train_size"), key=lambda r: r["params"].get("puzzles.train_size", 0))
     for a, b in zip(sizes, sizes[1:]):
         na, nb = a["params"].get("puzzles.train_size"), b["params"].get("puzzles.train_size")
         if na != nb:
-            lines += [_pair_line(f"train puzzles {na:,} ({a['name']}) → {nb:,} ({b['name']}), {m}", t,
+            lines += [pair_line(f"train puzzles {na:,} ({a['name']}) → {nb:,} ({b['name']}), {m}", t,
                                  predictions(m, t, a.get("commit")), predictions(m, t, b.get("commit")))
                       for t in sets for m in models]
     lines = [x for x in lines if x]
