@@ -11,6 +11,8 @@ fresh: to choose a setting, pass another seed (`--set seed=7`), as docs/sessions
     python benchmarks/learning_probe.py --base /tmp/probe/base --set trace=steps --sft max_steps=1500 lora_r=0
 
 `--sft mix_arithmetic=W` mixes in replayed calculations as the sft stage does (W x the train puzzles);
+`--sub-steps W` mixes in W x the train puzzles of single steps, each gold unwind step under the prompt of the
+sub-puzzle it starts (benchmarks/recursion_probe.py), beside the whole answers; scoring stays one generation a puzzle.
 `--freeze-embeddings` trains every weight but the token embeddings (tied to the LM head in the embedded model).
 `--picks W` mixes in W x the train puzzles of benchmarks/pick_probe.py's items of `--kind` (`picks`: operand
 picked from a list; `lists`: named operands taken from a list, the numbers left written after each step).
@@ -60,13 +62,15 @@ def main() -> None:
     ap.add_argument("--picks", type=float, default=0.0,
                     help="W x the train puzzles of pick_probe.py's items (operand picked from a list) in the mix")
     ap.add_argument("--kind", choices=("picks", "lists"), default="picks", help="which pick_probe.py items")
+    ap.add_argument("--sub-steps", type=float, default=0.0,
+                    help="W x the train puzzles of single-step sub-puzzle examples (recursion_probe.py) in the mix")
     ap.add_argument("--freeze-embeddings", action="store_true",
                     help="full fine-tuning with the token embeddings (tied: also the LM head) left as the base has them")
     ap.add_argument("--pair", nargs=2, metavar="SCORES", help="compare two probes' scores.json, paired; nothing runs")
     args = ap.parse_args()
     if args.pair:
         a, b = (io.read_json(p) for p in args.pair)
-        for name in (n for n in a["items"] if not n.endswith("/outputs")):
+        for name in (n for n in a["items"] if not n.endswith("/outputs") and n in b["items"]):
             print(name, json.dumps(stats.paired(a["items"][name], b["items"][name])))
         return
     if not args.base:
@@ -88,6 +92,10 @@ def main() -> None:
         from pick_probe import picks
         train += picks(int(args.picks * len(sources["puzzles"])), scfg.seed, args.kind)
         random.Random(scfg.seed).shuffle(train)
+    if args.sub_steps:  # each gold unwind step under the prompt of the sub-puzzle it starts, beside whole answers
+        steps = [ex for r in sources["puzzles"] for ex in sft.single_steps(r)]  # the sft stage's sft.mix.sub_steps
+        train += random.Random(scfg.seed).sample(steps, min(len(steps), int(args.sub_steps * len(sources["puzzles"]))))
+        random.Random(scfg.seed).shuffle(train)
     if args.freeze_embeddings:  # issue 14's ood_range lever: SFT cannot move numbers 21-60 away from the copy
         load = models.load_model
         models.load_model = lambda *a, **k: _frozen(load(*a, **k))
@@ -99,7 +107,7 @@ def main() -> None:
     row = {"puzzles": {k: v for k, v in vars(pcfg).items() if k in ("trace", "bound", "train_n_from", "train_size")},
            "sft": {k: v for k, v in vars(scfg).items() if k in ("lora_r", "lora_alpha", "learning_rate",
                                                                "max_steps", "batch_size", "mix_arithmetic")},
-           "picks": args.picks, "kind": args.kind, "freeze_embeddings": args.freeze_embeddings,
+           "picks": args.picks, "kind": args.kind, "sub_steps": args.sub_steps, "freeze_embeddings": args.freeze_embeddings,
            "minutes": round(minutes, 1), "examples_seen": scfg.max_steps * scfg.batch_size,
            "final_loss": fit["final_loss"]}
     per_item = {}

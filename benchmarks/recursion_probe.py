@@ -17,6 +17,8 @@ prompt does not hold, ends the answer), so a call's prompt is the model's own re
 It locates the wall: search and arithmetic on five integers, or the list the model writes.
 
 This is another protocol than the paper's one generation per puzzle, so its numbers are a row of their own.
+`--target-last` writes every prompt, train and scored, as "From 3, 13, 14, 14, 19, make 42." (the goal, which an
+unwind step starts from, then sits next to the answer whatever the number of integers; same puzzles).
 A folder that already holds the puzzles and the model (`--out` of an earlier run) is scored again, not rebuilt.
 Puzzles, fine-tuning and scoring follow benchmarks/learning_probe.py (same --set / --sft / --eval; `--set
 seed=7` draws fresh items, none a pipeline test item): the same items as a learning_probe.py run with the same
@@ -39,26 +41,24 @@ from mathtune import answers, checker, config, generation, io, models, protocol,
 MAX_CALLS = 6  # a 5-integer puzzle needs 4; a model that never writes an empty list stops here
 
 
+TARGET_LAST = "From {numbers}, make {target}."  # --target-last: the goal next to where the answer starts
+PROMPT = protocol.PUZZLE_PROMPT
+
+
 def sub_prompt(goal: str, listed: str) -> str:
-    """The puzzle one unwind step leaves: make its result from the integers it lists."""
-    return protocol.PUZZLE_PROMPT.format(target=goal, numbers=", ".join(listed.split()))
+    """The puzzle one unwind step leaves: make its result from the integers it lists (a whole puzzle's prompt is
+    the sub-puzzle of its target and sorted integers: in protocol v2's words, the item's own prompt)."""
+    return PROMPT.format(target=goal, numbers=", ".join(listed.split()))
+
+
+def first_prompt(item: dict) -> str:
+    return sub_prompt(str(item["target"]), " ".join(map(str, sorted(item["numbers"]))))
 
 
 def single_steps(record: dict) -> list[dict]:
-    """A train puzzle's gold unwind answer as one example per step, each under its sub-puzzle's prompt; [] for an
-    answer that is not an unwind chain (~2 % of N = 4 have no chain solution and keep the forward trace)."""
-    parts = [p.strip() for p in record["completion"].split(", ")]
-    parsed, goal, out = answers.steps(record["completion"]), str(record["target"]), []
-    if len(parsed) != len(parts) or any(s is None or s[4] is None for s in parsed):
-        return []
-    prompt = record["prompt"]
-    for j, (part, (a, op, b, c, listed)) in enumerate(zip(parts, parsed)):
-        last = j == len(parts) - 1
-        if (last and (c != goal or listed.strip())) or (not last and goal not in (a, b)):
-            return []  # not a chain: the goal is not carried from step to step
-        out.append({**record, "id": f"{record['id']}/step{j}", "prompt": prompt, "completion": part})
-        goal, prompt = c, sub_prompt(c, listed)
-    return out
+    """A train puzzle's gold unwind answer as one example per step under its sub-puzzle's prompt (the sft stage's
+    `sft.single_steps`, in this probe's prompt wording)."""
+    return sft.single_steps(record, PROMPT)
 
 
 def kept_step(step: str, goal: str, left: list[int]) -> tuple[str, str, list[int]] | None:
@@ -82,7 +82,7 @@ def kept_step(step: str, goal: str, left: list[int]) -> tuple[str, str, list[int
 def solve(model, tok, items: list[dict], harness_lists: bool = False) -> tuple[list[str], list[int]]:
     """Each item answered one step a call (batched over items), each prompt from the model's own last step
     (with `harness_lists`, its result and the integers of its prompt it did not take)."""
-    prompts, answers_so_far = [it["prompt"] for it in items], [[] for _ in items]
+    prompts, answers_so_far = [first_prompt(it) for it in items], [[] for _ in items]
     goals, lefts = [str(it["target"]) for it in items], [sorted(it["numbers"]) for it in items]
     open_ = list(range(len(items)))
     for _ in range(MAX_CALLS):
@@ -120,7 +120,12 @@ def main() -> None:
     ap.add_argument("--out", default=None, help="scratch folder (default: a temp folder)")
     ap.add_argument("--harness-lists", action="store_true",
                     help="the harness writes each step's list (its prompt's integers less the one taken), not the model")
+    ap.add_argument("--target-last", action="store_true",
+                    help=f"every prompt (train and scored) as {TARGET_LAST!r}: a five-integer prompt puts the goal "
+                         "as far from the answer as a shorter one does")
     args = ap.parse_args()
+    global PROMPT
+    PROMPT = TARGET_LAST if args.target_last else protocol.PUZZLE_PROMPT
     pcfg = typed(config.load("puzzles"), args.set + [f"test_size={args.eval}"])
     if pcfg.trace != "unwind":
         raise SystemExit(f"the recursive protocol reads unwind steps; got puzzles.trace={pcfg.trace}")
@@ -141,7 +146,8 @@ def main() -> None:
     minutes = (time.perf_counter() - start) / 60
     tok = models.load_tokenizer(args.base)
     model = models.load_merged(args.base, adapter=str(work / "model"))
-    row = {"protocol": "recursive (one step a call" + (", lists kept by the harness)" if args.harness_lists else ")"), "train_examples": len(steps),
+    row = {"protocol": "recursive (one step a call" + (", lists kept by the harness)" if args.harness_lists else ")"),
+           "prompt": PROMPT, "train_examples": len(steps),
            "sft": {k: getattr(scfg, k) for k in ("lora_r", "learning_rate", "max_steps", "batch_size")},
            "minutes": round(minutes, 1), "final_loss": fit["final_loss"]}
     per_item = {}

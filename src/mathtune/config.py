@@ -101,6 +101,7 @@ class Sft:
     mix_ir: float
     mix_arithmetic: float
     mix_one_shot: float
+    mix_sub_steps: float
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,13 @@
 """The sft stage: (Q)LoRA supervised fine-tuning with TRL's SFTTrainer on a weighted data mix.
 
-The mix draws from six sources, each scaled by its `sft.mix.<source>` weight (0 drops it, 0.5 keeps
+The mix draws from seven sources, each scaled by its `sft.mix.<source>` weight (0 drops it, 0.5 keeps
 a seeded half, 2 repeats it twice): GSM8K train CoT, puzzle train, the dual stage's IRSP and IR
 instances, replayed generic arithmetic (`arithmetic.corpus`, the base's pre-training calculations,
 as many as there are train puzzles, drawn with the sft seed), and one-shot chats (`one_shot`: a train
 puzzle answered after another one as an earlier turn, so the model can read the demonstration that
-mining's one-shot filter shows it; without them it answered 0 of 419 such prompts, README). So each
+mining's one-shot filter shows it; without them it answered 0 of 419 such prompts, README), and single steps
+(`sub_steps`: each gold unwind step under the prompt of the sub-puzzle it starts, as many as there are train
+puzzles; scoring stays one generation a puzzle). So each
 arm of the dual-tuning ablation is one `dvc exp run -S sft.mix.irsp=0 ...`. Mined data comes later:
 the mining stage mines this model and goes on fine-tuning it (Self-Error-Instruct's target model is
 a tuned one). Records are prompt/completion pairs, so TRL puts the loss on completion tokens only.
@@ -17,10 +19,10 @@ from __future__ import annotations
 
 import random
 
-from mathtune import io, models, protocol, tuning
+from mathtune import answers, io, models, protocol, tuning
 
 # new sources go last: the others keep their draws (`mining`, 0 items in every default run, left in session 11)
-SOURCES = ("gsm8k", "puzzles", "irsp", "ir", "arithmetic", "one_shot")
+SOURCES = ("gsm8k", "puzzles", "irsp", "ir", "arithmetic", "one_shot", "sub_steps")
 
 
 def one_shot(puzzle_items: list[dict], seed: int) -> list[dict]:
@@ -58,6 +60,35 @@ def train(cfg, records: list[dict], out_dir, base: str = models.LOCAL) -> dict:
     return tuning.train_sft(cfg, records, out_dir, base, stage="sft")
 
 
+def single_steps(record: dict, prompt: str = protocol.PUZZLE_PROMPT) -> list[dict]:
+    """A train puzzle's gold `unwind` answer as one example per step, each under the prompt of the sub-puzzle it
+    starts: `48-3=45 [2 15 15]` leaves "Make 45 from 2, 15, 15.". [] for an answer that is not a goal chain (the
+    other traces; ~2 % of N = 4 puzzles have no chain solution and keep the forward trace)."""
+    parts, parsed = [p.strip() for p in record["completion"].split(", ")], answers.steps(record["completion"])
+    if len(parsed) != len(parts) or any(x is None or x[4] is None for x in parsed):
+        return []
+    goal, listed, out = str(record["target"]), " ".join(map(str, sorted(record["numbers"]))), []
+    for j, (part, (a, op, b, c, left)) in enumerate(zip(parts, parsed)):
+        last = j == len(parts) - 1
+        if (last and (c != goal or left.strip())) or (not last and goal not in (a, b)):
+            return []  # not a chain: the goal is not carried from step to step
+        out.append({**record, "id": f"{record['id']}/step{j}", "completion": part,
+                    "prompt": prompt.format(target=goal, numbers=", ".join(listed.split()))})
+        goal, listed = c, left
+    return out
+
+
+def sub_steps(puzzle_items: list[dict], seed: int) -> list[dict]:
+    """As many single-step sub-puzzle examples as there are train puzzles, a seeded draw from all of them
+    (benchmarks/recursion_probe.py: beside whole answers they lifted one-generation in-domain pass@1 on fresh
+    puzzles, docs/sessions.md "Session 36")."""
+    steps = [ex for item in puzzle_items for ex in single_steps(item)]
+    if not steps:
+        raise ValueError("sft.mix.sub_steps > 0 needs goal-chain answers (puzzles.trace: unwind); "
+                         "data/puzzles/train.jsonl has none")
+    return random.Random(seed).sample(steps, min(len(steps), len(puzzle_items)))
+
+
 def stage(cfg) -> dict:
     """`dvc repro sft`: models/sft (LoRA adapter) from the mix of all training sources."""
     from mathtune import arithmetic, gsm8k
@@ -68,5 +99,6 @@ def stage(cfg) -> dict:
     # replay: a pretrained LM keeps its arithmetic through fine-tuning; the embedded base has little to keep
     sources["arithmetic"] = arithmetic.corpus(len(sources["puzzles"]), cfg.seed) if cfg.mix_arithmetic else []
     sources["one_shot"] = one_shot(sources["puzzles"], cfg.seed) if cfg.mix_one_shot else []
+    sources["sub_steps"] = sub_steps(sources["puzzles"], cfg.seed) if cfg.mix_sub_steps else []
     records, counts = build_mix(cfg, sources)
     return {**counts, **train(cfg, records, io.path("models/sft"))}
