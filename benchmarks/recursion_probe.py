@@ -46,9 +46,8 @@ PROMPT = protocol.PUZZLE_PROMPT
 
 
 def sub_prompt(goal: str, listed: str) -> str:
-    """The puzzle one unwind step leaves: make its result from the integers it lists (a whole puzzle's prompt is
-    the sub-puzzle of its target and sorted integers: in protocol v2's words, the item's own prompt)."""
-    return PROMPT.format(target=goal, numbers=", ".join(listed.split()))
+    """The puzzle one unwind step leaves, in this probe's prompt wording (`sft.sub_prompt`)."""
+    return sft.sub_prompt(goal, listed, PROMPT)
 
 
 def first_prompt(item: dict) -> str:
@@ -134,10 +133,11 @@ def main() -> None:
     if not (work / "puzzles/train.jsonl").is_file():
         puzzles.synthesize(pcfg, work / "puzzles")
     whole = io.read_jsonl(work / "puzzles/train.jsonl")
-    steps = [ex for r in whole for ex in single_steps(r)]
+    per_puzzle = [single_steps(r) for r in whole]
+    steps = [ex for ex_list in per_puzzle for ex in ex_list]
     train, _ = sft.build_mix(scfg, {"puzzles": steps})
     print(f"{len(whole)} train puzzles -> {len(steps)} single-step examples "
-          f"({sum(not single_steps(r) for r in whole)} puzzles without a chain answer left out)", flush=True)
+          f"({sum(not ex_list for ex_list in per_puzzle)} puzzles without a chain answer left out)", flush=True)
     start = time.perf_counter()
     if not (work / "model").is_dir():
         fit = tuning.train_sft(scfg, train, work / "model", base=args.base, stage="probe")

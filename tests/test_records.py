@@ -14,7 +14,7 @@ from mathtune import io, tables  # noqa: E402
 
 
 def _write(folder: Path, model: str, test_set: str, bits: str) -> None:
-    field = "strict" if test_set == "gsm8k" else "correct"
+    field = tables.result_field(test_set)
     io.write_jsonl(folder / model / f"{test_set}.jsonl",
                    [{"id": f"{test_set}/{i}", field: b == "1", "output": "x"} for i, b in enumerate(bits)])
 

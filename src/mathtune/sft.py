@@ -60,6 +60,12 @@ def train(cfg, records: list[dict], out_dir, base: str = models.LOCAL) -> dict:
     return tuning.train_sft(cfg, records, out_dir, base, stage="sft")
 
 
+def sub_prompt(goal: str, listed: str, prompt: str = protocol.PUZZLE_PROMPT) -> str:
+    """The puzzle an unwind step leaves: make its result `goal` from the integers it lists (`listed`, space
+    separated as in the trace's brackets); a whole puzzle's prompt is the same for its target and sorted integers."""
+    return prompt.format(target=goal, numbers=", ".join(listed.split()))
+
+
 def single_steps(record: dict, prompt: str = protocol.PUZZLE_PROMPT) -> list[dict]:
     """A train puzzle's gold `unwind` answer as one example per step, each under the prompt of the sub-puzzle it
     starts: `48-3=45 [2 15 15]` leaves "Make 45 from 2, 15, 15.". [] for an answer that is not a goal chain (the
@@ -73,7 +79,7 @@ def single_steps(record: dict, prompt: str = protocol.PUZZLE_PROMPT) -> list[dic
         if (last and (c != goal or left.strip())) or (not last and goal not in (a, b)):
             return []  # not a chain: the goal is not carried from step to step
         out.append({**record, "id": f"{record['id']}/step{j}", "completion": part,
-                    "prompt": prompt.format(target=goal, numbers=", ".join(listed.split()))})
+                    "prompt": sub_prompt(goal, listed, prompt)})
         goal, listed = c, left
     return out
 
