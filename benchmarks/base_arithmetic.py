@@ -2,12 +2,14 @@
 
 Builds the `local` base as the base stage does (params.yaml's `base:` block, overridden with --set),
 into a scratch folder, and scores greedy exact match on 300 facts of 1-20 with + - *
-(`arithmetic.probe`) at the listed steps, with 95 % Wilson intervals. Nothing under models/ is touched;
+(`arithmetic.probe`) and on 300 sums and differences of 21-60 (`arithmetic_21_60/`, what `ood_range` puzzles
+are made of) at the listed steps, with 95 % Wilson intervals. Nothing under models/ is touched;
 `--out DIR` keeps the built base there, so `benchmarks/learning_probe.py --base DIR` can fine-tune it.
 
     python benchmarks/base_arithmetic.py --set max_steps=1200 --at 240 480 800 1200
     python benchmarks/base_arithmetic.py --set seed=1 --at 480 --out /tmp/probe/base-seed1
     python benchmarks/base_arithmetic.py --set number_embedding=fourier --at 480 --out /tmp/probe/base-fourier
+    python benchmarks/base_arithmetic.py --set arithmetic_small=100 --at 240 480 --out /tmp/probe/base-small100
 """
 from __future__ import annotations
 
@@ -29,8 +31,10 @@ class Probe(TrainerCallback):
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
         if state.global_step in self.at:
+            two_digit = base.arithmetic_exact(model, self.tokenizer, arithmetic.probe(300, 0, 21, 60, "+-"))
             row = {"step": state.global_step, "minutes": round((time.perf_counter() - self.start) / 60, 1),
-                   **base.arithmetic_exact(model, self.tokenizer, arithmetic.probe(300, 0))}
+                   **base.arithmetic_exact(model, self.tokenizer, arithmetic.probe(300, 0)),
+                   **{k.replace("arithmetic/", "arithmetic_21_60/"): v for k, v in two_digit.items()}}
             print(json.dumps(row), flush=True)
             self.rows.append(row)
 

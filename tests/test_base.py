@@ -24,6 +24,22 @@ def test_arithmetic_corpus_is_generic_calculation_with_no_puzzle_in_it():
     assert arithmetic.corpus(50, seed=0) == items[:50]  # per-item RNG: a prefix is the same items
 
 
+def test_arithmetic_small_widens_the_operands_and_leaves_the_default_corpus_as_it_was():
+    # the default corpus and probe are the ones every base before base.arithmetic_small was built from
+    assert arithmetic.corpus(3, seed=0)[2]["completion"] == "71-15=56"
+    assert arithmetic.corpus(200, seed=0) == arithmetic.corpus(200, seed=0, small=20)
+    assert arithmetic.probe(300, 0)[0]["prompt"] == "Compute 15+14."
+
+    def two_digit_facts(items):  # single facts with both operands in 21-60: what ood_range steps are made of
+        facts = [re.fullmatch(r"Compute (-?\d+)[-+](-?\d+)\.", it["prompt"]) for it in items]
+        return sum(bool(f) and all(21 <= int(x) <= 60 for x in f.groups()) for f in facts)
+
+    assert two_digit_facts(arithmetic.corpus(4000, seed=0, small=100)) > 2 * two_digit_facts(arithmetic.corpus(4000, seed=0))
+    probe = arithmetic.probe(50, 0, 21, 60, "+-")
+    assert all(21 <= int(x) <= 60 for it in probe for x in re.findall(r"\d+", it["prompt"]))
+    assert {it["id"] for it in probe}.isdisjoint(it["id"] for it in arithmetic.probe(50, 0))
+
+
 def test_tokenizer_splits_digits_and_operators(tiny_model):
     tok = models.load_tokenizer(tiny_model)
     pieces = tok.convert_ids_to_tokens(tok("12=-345, 7--2", add_special_tokens=False)["input_ids"])

@@ -16,18 +16,18 @@ PROMPT = "Compute {expression}."
 MAX_PRODUCT = 9_999  # longer products are digit drill, not the arithmetic the puzzles need
 
 
-def operand(rng: random.Random) -> int:
-    """An integer: 0-20 half the time (the facts every pretrained LM knows cold, and the range the
-    puzzles' steps live in), else 2 or 3 digits; negative one time in five."""
+def operand(rng: random.Random, small: int = 20) -> int:
+    """An integer: 0-`small` half the time (the facts every pretrained LM knows cold; 20 is the range the
+    puzzles' integers live in, 100 the bound on their steps), else 2 or 3 digits; negative one time in five."""
     kind = rng.choices(("small", 2, 3), weights=(5, 3, 2))[0]
-    value = rng.randint(0, 20) if kind == "small" else rng.randint(10 ** (kind - 1), 10 ** kind - 1)
+    value = rng.randint(0, small) if kind == "small" else rng.randint(10 ** (kind - 1), 10 ** kind - 1)
     return -value if rng.random() < 0.2 else value
 
 
-def step(rng: random.Random, a: int) -> tuple[str, int, int]:
+def step(rng: random.Random, a: int, small: int = 20) -> tuple[str, int, int]:
     """One operation on `a`: (op, b, result) with exact division and a bounded product."""
     while True:
-        op, b = rng.choice("+-*/"), operand(rng)
+        op, b = rng.choice("+-*/"), operand(rng, small)
         if op == "*" and abs(a * b) <= MAX_PRODUCT:
             return op, b, a * b
         if op == "/" and b != 0 and a % b == 0:
@@ -36,13 +36,13 @@ def step(rng: random.Random, a: int) -> tuple[str, int, int]:
             return op, b, a + b if op == "+" else a - b
 
 
-def item(idx: int, seed: int) -> dict:
+def item(idx: int, seed: int, small: int = 20) -> dict:
     """Calculation idx: 1 to 3 operations applied left to right, each written as `a op b=c`."""
     rng = random.Random(f"{seed}:arithmetic:{idx}")  # per-item RNG: item idx never depends on the others
-    value = operand(rng)
+    value = operand(rng, small)
     expression, steps = str(value), []
     for k in range(rng.choices((1, 2, 3), weights=(5, 3, 2))[0]):
-        op, b, result = step(rng, value)
+        op, b, result = step(rng, value, small)
         expression = f"({expression}){op}{b}" if k else f"{expression}{op}{b}"
         steps.append(f"{value}{op}{b}={result}")
         value = result
@@ -50,19 +50,23 @@ def item(idx: int, seed: int) -> dict:
             "prompt": PROMPT.format(expression=expression), "completion": ", ".join(steps), "answer": value}
 
 
-def corpus(size: int, seed: int) -> list[dict]:
-    return [item(i, seed) for i in range(size)]
+def corpus(size: int, seed: int, small: int = 20) -> list[dict]:
+    """`size` calculations; `small` is base.arithmetic_small (half the operands drawn from 0-small)."""
+    return [item(i, seed, small) for i in range(size)]
 
 
-def probe(size: int = 300, seed: int = 0) -> list[dict]:
-    """Single facts on 1-20 with + - * (`Compute 13+9.` -> `13+9=22`): does a base model know the
-    arithmetic the puzzles are made of? Most of these 1,200 facts also occur in the corpus, as they do
-    in any pretrained LM's: this measures knowledge, not generalisation."""
-    rng = random.Random(f"{seed}:probe")
+def probe(size: int = 300, seed: int = 0, low: int = 1, high: int = 20, ops: str = "+-*") -> list[dict]:
+    """Single facts on low-high (`Compute 13+9.` -> `13+9=22`): does a base model know the arithmetic the
+    puzzles are made of? On 1-20 with + - * (the default) most of these 1,200 facts also occur in the corpus,
+    as they do in any pretrained LM's: this measures knowledge, not generalisation. `low=21, high=60,
+    ops="+-"` asks for the two-digit sums and differences the `ood_range` puzzles are made of."""
+    default = (low, high, ops) == (1, 20, "+-*")  # its items and ids as they were before the range was a param
+    rng = random.Random(f"{seed}:probe" if default else f"{seed}:probe:{low}-{high}{ops}")
+    name = "arithmetic/probe" if default else f"arithmetic/probe/{low}-{high}{ops}"
     out = []
     for i in range(size):
-        a, b, op = rng.randint(1, 20), rng.randint(1, 20), rng.choice("+-*")
+        a, b, op = rng.randint(low, high), rng.randint(low, high), rng.choice(ops)
         value = a + b if op == "+" else a - b if op == "-" else a * b
-        out.append({"id": f"arithmetic/probe/{i}", "prompt": PROMPT.format(expression=f"{a}{op}{b}"),
+        out.append({"id": f"{name}/{i}", "prompt": PROMPT.format(expression=f"{a}{op}{b}"),
                     "completion": f"{a}{op}{b}={value}", "answer": value})
     return out

@@ -189,7 +189,7 @@ def corpus_items(cfg) -> list[dict]:
     """The pre-training corpus: the first corpus_gsm8k GSM8K train solutions + generic arithmetic."""
     from mathtune import arithmetic, gsm8k
     return gsm8k.load(io.path("data/gsm8k/train.jsonl"))[:cfg.corpus_gsm8k] + \
-        arithmetic.corpus(cfg.corpus_arithmetic, cfg.seed)
+        arithmetic.corpus(cfg.corpus_arithmetic, cfg.seed, cfg.arithmetic_small)
 
 
 def stage(cfg) -> dict:

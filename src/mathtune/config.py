@@ -60,6 +60,7 @@ class Base:
     seq_len: int
     corpus_gsm8k: int
     corpus_arithmetic: int
+    arithmetic_small: int
     max_steps: int
     batch_size: int
     learning_rate: float
