@@ -22,7 +22,7 @@ import types
 import yaml
 from transformers import TrainerCallback
 
-from mathtune import arithmetic, base, io
+from mathtune import base, io
 
 
 class Probe(TrainerCallback):
@@ -31,10 +31,8 @@ class Probe(TrainerCallback):
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
         if state.global_step in self.at:
-            two_digit = base.arithmetic_exact(model, self.tokenizer, arithmetic.probe(300, 0, 21, 60, "+-"))
             row = {"step": state.global_step, "minutes": round((time.perf_counter() - self.start) / 60, 1),
-                   **base.arithmetic_exact(model, self.tokenizer, arithmetic.probe(300, 0)),
-                   **{k.replace("arithmetic/", "arithmetic_21_60/"): v for k, v in two_digit.items()}}
+                   **base.arithmetic_probes(model, self.tokenizer, 0)}
             print(json.dumps(row), flush=True)
             self.rows.append(row)
 

@@ -15,8 +15,9 @@ the GPU user's path), or `local`, the embedded default built here without any do
    Documents are packed best-fit into rows of seq_len tokens (TRL's `pack_dataset`, "bfd"): position
    ids restart at each document, so transformers' packed-sequence mask keeps attention inside it,
    and no document is cut from its prompt.
-Run with `dvc repro base`; `build(cfg, items, out_dir)` does the work. `arithmetic_exact` scores the
-result on facts of 1-20 (`arithmetic.probe`): a base for this project must know them.
+Run with `dvc repro base`; `build(cfg, items, out_dir)` does the work. `arithmetic_probes` scores the
+result on facts of 1-20 and on sums and differences of 21-60 (`arithmetic.probe`): a base for this project
+must know them.
 """
 from __future__ import annotations
 
@@ -161,6 +162,15 @@ def arithmetic_exact(model, tokenizer, items: list[dict]) -> dict:
             "arithmetic/items": len(items)}
 
 
+def arithmetic_probes(model, tokenizer, seed: int) -> dict:
+    """`arithmetic/`: 300 facts of 1-20 with + - *; `arithmetic_21_60/`: 300 sums and differences of 21-60,
+    the steps `ood_range` puzzles are made of (session 37: a base that misses them cannot solve those)."""
+    from mathtune import arithmetic
+    two_digit = arithmetic_exact(model, tokenizer, arithmetic.probe(300, seed, 21, 60, "+-"))
+    return {**arithmetic_exact(model, tokenizer, arithmetic.probe(300, seed)),
+            **{k.replace("arithmetic/", "arithmetic_21_60/"): v for k, v in two_digit.items()}}
+
+
 def build(cfg, items: list[dict], out_dir) -> dict:
     """The base stage: `local` trains tokenizer + model; a hub id or path is loaded and saved as is."""
     if cfg.model != models.LOCAL:
@@ -194,10 +204,9 @@ def corpus_items(cfg) -> list[dict]:
 
 def stage(cfg) -> dict:
     """`dvc repro base`: models/base from corpus_items(cfg)."""
-    from mathtune import arithmetic
     metrics = build(cfg, corpus_items(cfg), io.path(models.BASE_DIR))
     if cfg.model != models.LOCAL:  # a pretrained model answers in its own words: the probe's format is ours
         return metrics
     tokenizer = models.load_tokenizer(models.BASE_DIR)
     model = models.load_model(models.BASE_DIR)
-    return {**metrics, **arithmetic_exact(model, tokenizer, arithmetic.probe(300, cfg.seed))}
+    return {**metrics, **arithmetic_probes(model, tokenizer, cfg.seed)}
