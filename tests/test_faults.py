@@ -81,9 +81,11 @@ def test_an_empty_gsm8k_file_is_named(tmp_path):
 def test_resume_skips_a_checkpoint_a_kill_cut_short(tmp_path):
     from mathtune import models
     full = {"trainer_state.json", "optimizer.pt", "scheduler.pt", "adapter_model.safetensors", "rng_state.pth"}
-    for step, names in ((4, full), (8, full - {"trainer_state.json"}), (12, full - {"adapter_model.safetensors"})):
+    for step, names in ((4, full), (8, full - {"trainer_state.json"}), (12, full - {"adapter_model.safetensors"}),
+                        (16, full)):
         (tmp_path / f"checkpoint-{step}").mkdir()
         for n in names:
-            (tmp_path / f"checkpoint-{step}" / n).write_text("x")
+            (tmp_path / f"checkpoint-{step}" / n).write_text('{"global_step": 4}' if n == "trainer_state.json" else "x")
+    (tmp_path / "checkpoint-16" / "trainer_state.json").write_text('{"global_st')  # killed while the state was written
     assert models.complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-4")
     assert models.complete_checkpoint(tmp_path / "none") is None

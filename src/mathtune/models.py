@@ -205,14 +205,23 @@ def complete_checkpoint(folder: Path) -> str | None:
 
     Trainer writes trainer_state.json last, and rotating old checkpoints deletes files one by one, so
     a folder counts only with its state, weights, optimizer and scheduler all present (a kill during
-    a save or a rotation leaves one of them missing).
+    a save or a rotation leaves one of them missing) and its state readable JSON (a kill while the state
+    is written leaves it empty or cut: found by the kill test on a loaded machine, session 37).
     """
+    def readable(state: Path) -> bool:
+        try:
+            json.loads(state.read_text())
+        except (OSError, ValueError):
+            return False
+        return True
+
     def step(p: Path) -> int:
         return int(p.name.split("-")[-1]) if p.name.split("-")[-1].isdigit() else -1
     for ckpt in sorted(folder.glob("checkpoint-*"), key=step, reverse=True):
         files = {f.name for f in ckpt.iterdir()} if ckpt.is_dir() else set()
         weights = files & {"adapter_model.safetensors", "model.safetensors", "adapter_model.bin", "pytorch_model.bin"}
-        if weights and {"trainer_state.json", "optimizer.pt", "scheduler.pt"} <= files:
+        if weights and {"trainer_state.json", "optimizer.pt", "scheduler.pt"} <= files \
+                and readable(ckpt / "trainer_state.json"):
             return str(ckpt)
     return None
 
