@@ -93,8 +93,7 @@ def main() -> None:
         train += picks(int(args.picks * len(sources["puzzles"])), scfg.seed, args.kind)
         random.Random(scfg.seed).shuffle(train)
     if args.sub_steps:  # each gold unwind step under the prompt of the sub-puzzle it starts, beside whole answers
-        steps = [ex for r in sources["puzzles"] for ex in sft.single_steps(r)]  # the sft stage's sft.mix.sub_steps
-        train += random.Random(scfg.seed).sample(steps, min(len(steps), int(args.sub_steps * len(sources["puzzles"]))))
+        train += sft.sub_steps(sources["puzzles"], scfg.seed, int(args.sub_steps * len(sources["puzzles"])))
         random.Random(scfg.seed).shuffle(train)
     if args.freeze_embeddings:  # issue 14's ood_range lever: SFT cannot move numbers 21-60 away from the copy
         load = models.load_model

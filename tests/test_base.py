@@ -27,7 +27,6 @@ def test_arithmetic_corpus_is_generic_calculation_with_no_puzzle_in_it():
 def test_arithmetic_small_widens_the_operands_and_leaves_the_default_corpus_as_it_was():
     # the default corpus and probe are the ones every base before base.arithmetic_small was built from
     assert arithmetic.corpus(3, seed=0)[2]["completion"] == "71-15=56"
-    assert arithmetic.corpus(200, seed=0) == arithmetic.corpus(200, seed=0, small=20)
     assert arithmetic.probe(300, 0)[0]["prompt"] == "Compute 15+14."
 
     def two_digit_facts(items):  # single facts with both operands in 21-60: what ood_range steps are made of

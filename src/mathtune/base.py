@@ -148,8 +148,9 @@ def pretrain(cfg, tokenizer, docs: list[str], out_dir) -> dict:
             "final_loss": curve[-1]["loss"] if curve else None, "loss_curve": curve}
 
 
-def arithmetic_exact(model, tokenizer, items: list[dict]) -> dict:
-    """Greedy exact match on `arithmetic.probe` facts: the answer's first line must read `a op b=c`."""
+def arithmetic_exact(model, tokenizer, items: list[dict], name: str = "arithmetic") -> dict:
+    """Greedy exact match on `arithmetic.probe` facts: the answer's first line must read `a op b=c`.
+    Keys are `<name>/exact`, its 95 % Wilson bounds and `<name>/items`."""
     from mathtune import generation, stats
     was_training = model.training
     model.eval()
@@ -158,17 +159,16 @@ def arithmetic_exact(model, tokenizer, items: list[dict]) -> dict:
     model.train(was_training)
     right = sum(o.strip() == it["completion"] for o, it in zip(outs, items))
     lo, hi = stats.wilson(right, len(items))
-    return {"arithmetic/exact": right / len(items), "arithmetic/exact_ci95_low": lo, "arithmetic/exact_ci95_high": hi,
-            "arithmetic/items": len(items)}
+    return {f"{name}/exact": right / len(items), f"{name}/exact_ci95_low": lo, f"{name}/exact_ci95_high": hi,
+            f"{name}/items": len(items)}
 
 
 def arithmetic_probes(model, tokenizer, seed: int) -> dict:
     """`arithmetic/`: 300 facts of 1-20 with + - *; `arithmetic_21_60/`: 300 sums and differences of 21-60,
-    the steps `ood_range` puzzles are made of (session 37: a base that misses them cannot solve those)."""
+    the steps `ood_range` puzzles are made of (docs/sessions.md "Session 37")."""
     from mathtune import arithmetic
-    two_digit = arithmetic_exact(model, tokenizer, arithmetic.probe(300, seed, 21, 60, "+-"))
     return {**arithmetic_exact(model, tokenizer, arithmetic.probe(300, seed)),
-            **{k.replace("arithmetic/", "arithmetic_21_60/"): v for k, v in two_digit.items()}}
+            **arithmetic_exact(model, tokenizer, arithmetic.probe(300, seed, 21, 60, "+-"), name="arithmetic_21_60")}
 
 
 def build(cfg, items: list[dict], out_dir) -> dict:

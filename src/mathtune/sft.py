@@ -84,15 +84,15 @@ def single_steps(record: dict, prompt: str = protocol.PUZZLE_PROMPT) -> list[dic
     return out
 
 
-def sub_steps(puzzle_items: list[dict], seed: int) -> list[dict]:
-    """As many single-step sub-puzzle examples as there are train puzzles, a seeded draw from all of them
-    (benchmarks/recursion_probe.py: beside whole answers they lifted one-generation in-domain pass@1 on fresh
-    puzzles, docs/sessions.md "Session 36")."""
+def sub_steps(puzzle_items: list[dict], seed: int, size: int | None = None) -> list[dict]:
+    """`size` (default: as many as there are train puzzles) single-step sub-puzzle examples, a seeded draw from
+    all of them (benchmarks/recursion_probe.py: beside whole answers they lifted one-generation in-domain pass@1
+    on fresh puzzles, docs/sessions.md "Session 36")."""
     steps = [ex for item in puzzle_items for ex in single_steps(item)]
     if not steps:
         raise ValueError("sft.mix.sub_steps > 0 needs goal-chain answers (puzzles.trace: unwind); "
                          "data/puzzles/train.jsonl has none")
-    return random.Random(seed).sample(steps, min(len(steps), len(puzzle_items)))
+    return random.Random(seed).sample(steps, min(len(steps), len(puzzle_items) if size is None else size))
 
 
 def stage(cfg) -> dict:
