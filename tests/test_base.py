@@ -123,3 +123,12 @@ def test_an_unknown_number_embedding_is_refused_before_anything_is_written(tmp_p
     with pytest.raises(ValueError, match="base.number_embedding"):
         base.build(cfg, [], tmp_path / "base")
     assert not (tmp_path / "base").exists()
+
+
+def test_sft_replays_calculations_over_the_base_corpus_range(repo):
+    from mathtune import sft
+    params = repo / "params.yaml"
+    for small in (20, 100):
+        params.write_text(re.sub(r"arithmetic_small: \d+", f"arithmetic_small: {small}", params.read_text()))
+        assert sft.replay(40, seed=3) == arithmetic.corpus(40, 3, small=small)
+    assert sft.replay(40, seed=3) != arithmetic.corpus(40, 3, small=20)  # the range reaches the draws

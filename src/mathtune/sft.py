@@ -2,12 +2,12 @@
 
 The mix draws from seven sources, each scaled by its `sft.mix.<source>` weight (0 drops it, 0.5 keeps
 a seeded half, 2 repeats it twice): GSM8K train CoT, puzzle train, the dual stage's IRSP and IR
-instances, replayed generic arithmetic (`arithmetic.corpus`, the base's pre-training calculations,
-as many as there are train puzzles, drawn with the sft seed), and one-shot chats (`one_shot`: a train
-puzzle answered after another one as an earlier turn, so the model can read the demonstration that
-mining's one-shot filter shows it; without them it answered 0 of 419 such prompts, README), and single steps
-(`sub_steps`: each gold unwind step under the prompt of the sub-puzzle it starts, as many as there are train
-puzzles; scoring stays one generation a puzzle). So each
+instances, replayed generic arithmetic (`arithmetic.corpus`, the base's pre-training calculations over
+its `base.arithmetic_small` range, as many as there are train puzzles, drawn with the sft seed), and
+one-shot chats (`one_shot`: a train puzzle answered after another one as an earlier turn, so the model
+can read the demonstration that mining's one-shot filter shows it; without them it answered 0 of 419
+such prompts, README), and single steps (`sub_steps`: each gold unwind step under the prompt of the
+sub-puzzle it starts, as many as there are train puzzles; scoring stays one generation a puzzle). So each
 arm of the dual-tuning ablation is one `dvc exp run -S sft.mix.irsp=0 ...`. Mined data comes later:
 the mining stage mines this model and goes on fine-tuning it (Self-Error-Instruct's target model is
 a tuned one). Records are prompt/completion pairs, so TRL puts the loss on completion tokens only.
@@ -95,15 +95,21 @@ def sub_steps(puzzle_items: list[dict], seed: int, size: int | None = None) -> l
     return random.Random(seed).sample(steps, min(len(steps), len(puzzle_items) if size is None else size))
 
 
+def replay(size: int, seed: int) -> list[dict]:
+    """`size` generic calculations drawn as the base's pre-training corpus draws them (its operand range,
+    `base.arithmetic_small`), with the sft seed: a pretrained LM keeps its arithmetic through fine-tuning."""
+    from mathtune import arithmetic, config
+    return arithmetic.corpus(size, seed, config.load("base").arithmetic_small)
+
+
 def stage(cfg) -> dict:
     """`dvc repro sft`: models/sft (LoRA adapter) from the mix of all training sources."""
-    from mathtune import arithmetic, gsm8k
+    from mathtune import gsm8k
     sources = {"gsm8k": gsm8k.load(io.path("data/gsm8k/train.jsonl")),
                "puzzles": io.read_jsonl(io.path("data/puzzles/train.jsonl"), required=("prompt", "completion")),
                "irsp": io.read_jsonl(io.path("data/dual/irsp.jsonl"), required=("prompt", "completion")),
                "ir": io.read_jsonl(io.path("data/dual/ir.jsonl"), required=("prompt", "completion"))}
-    # replay: a pretrained LM keeps its arithmetic through fine-tuning; the embedded base has little to keep
-    sources["arithmetic"] = arithmetic.corpus(len(sources["puzzles"]), cfg.seed) if cfg.mix_arithmetic else []
+    sources["arithmetic"] = replay(len(sources["puzzles"]), cfg.seed) if cfg.mix_arithmetic else []
     sources["one_shot"] = one_shot(sources["puzzles"], cfg.seed) if cfg.mix_one_shot else []
     sources["sub_steps"] = sub_steps(sources["puzzles"], cfg.seed) if cfg.mix_sub_steps else []
     records, counts = build_mix(cfg, sources)
