@@ -10,7 +10,8 @@ fresh: to choose a setting, pass another seed (`--set seed=7`), as docs/sessions
 
     python benchmarks/learning_probe.py --base /tmp/probe/base --set trace=steps --sft max_steps=1500 lora_r=0
 
-`--sft mix_arithmetic=W` mixes in replayed calculations as the sft stage does (W x the train puzzles);
+`--sft mix_arithmetic=W` mixes in replayed calculations as the sft stage does (W x the train puzzles, over
+params.yaml's `base.arithmetic_small` range: sft.replay);
 `--sub-steps W` mixes in W x the train puzzles of single steps, each gold unwind step under the prompt of the
 sub-puzzle it starts (benchmarks/recursion_probe.py), beside the whole answers; scoring stays one generation a puzzle.
 `--freeze-embeddings` trains every weight but the token embeddings (tied to the LM head in the embedded model).
@@ -33,7 +34,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from mathtune import answers, arithmetic, checker, config, generation, io, models, protocol, puzzles, sft, stats, tuning
+from mathtune import answers, checker, config, generation, io, models, protocol, puzzles, sft, stats, tuning
 
 
 def typed(cfg, pairs: list[str]):
@@ -86,7 +87,7 @@ def main() -> None:
     train = io.read_jsonl(work / "puzzles/train.jsonl")
     # the sft stage's own mix of these puzzles (+ replayed calculations with `--sft mix_arithmetic=0.1`);
     # puzzles alone come out in the order of a Random(seed) shuffle, as probes before the option drew them
-    sources = {"puzzles": train, "arithmetic": arithmetic.corpus(len(train), scfg.seed) if scfg.mix_arithmetic else []}
+    sources = {"puzzles": train, "arithmetic": sft.replay(len(train), scfg.seed) if scfg.mix_arithmetic else []}
     train, _ = sft.build_mix(scfg, sources)
     if args.picks:  # issue 14's copy lever (benchmarks/pick_probe.py), shuffled into the mix
         from pick_probe import picks
