@@ -9,11 +9,16 @@ good. Pure Python, seconds.
 
 A wrong answer's reason is read in the order its gold is written (`answers.diagnose`): a goal or unwind
 run's answers are named by their own steps, also for runs recorded before evaluate used it.
+
+The last table reads the arithmetic of every step the answers write (`answers.steps`), right or wrong
+in the puzzle: the share of `a op b = c` with c = a op b, by operator and by how many operands are above
+the train range's 20. `--scores <probe>/scores.json --set S` reads a learning_probe run's answers instead.
 """
 from __future__ import annotations
 
 import argparse
 import collections
+import json
 import re
 
 from mathtune import answers, io, tables
@@ -25,7 +30,11 @@ def main() -> None:
     ap.add_argument("--model", default="sft")
     ap.add_argument("--set", default="in_domain")
     ap.add_argument("--rev", default=None, help="read the predictions of this DVC experiment or commit")
+    ap.add_argument("--scores", default=None, help="a learning_probe scores.json: its answers' step arithmetic only")
     args = ap.parse_args()
+    if args.scores:
+        step_arithmetic(json.loads(open(args.scores).read())["items"][f"{args.set}/outputs"], args.scores)
+        return
     items = {it["id"]: it for it in io.read_jsonl(io.path(f"data/puzzles/{args.set}.jsonl"))}
     # the test items are the same in every run (puzzles.seed fixes them); a git-tracked record keeps only bits
     preds = tables.predictions(args.model, args.set, args.rev)
@@ -52,6 +61,25 @@ def main() -> None:
         thirds = [rows[:k], rows[k:2 * k], rows[2 * k:]]
         cells = " | ".join(f"{sum(ok for _, ok in t) / len(t):.3f}" for t in thirds)
         print(f"| {n} | {len(rows)} | {sum(ok for _, ok in rows)} | {sum(s for s, _ in rows) / len(rows):.3f} | {cells} |")
+    step_arithmetic([p["output"] for p in preds], f"{args.model} on {args.set}")
+
+
+def step_arithmetic(outputs: list[str], what: str) -> None:
+    """The written steps' arithmetic, right or not, by operator kind and operands above 20."""
+    tally = collections.defaultdict(lambda: [0, 0])
+    for out in outputs:
+        for step in answers.steps(out):
+            if step is None:
+                continue
+            a, op, b, c = int(step[0]), step[1], int(step[2]), int(step[3])
+            above = (abs(a) > 20) + (abs(b) > 20)
+            right = tally[("+ -" if op in "+-" else "* /", above)]
+            right[0] += answers._apply(a, op, b) == c
+            right[1] += 1
+    print(f"\n## {what}: written steps whose result is right, by operands above 20")
+    print("| operators | operands above 20 | steps | right |\n|---|---|---|---|")
+    for (ops, above), (r, n) in sorted(tally.items()):
+        print(f"| {ops} | {above} | {n} | {r / n:.3f} |")
 
 
 if __name__ == "__main__":
