@@ -20,6 +20,7 @@ import argparse
 import collections
 import json
 import re
+from pathlib import Path
 
 from mathtune import answers, io, tables
 from mathtune.mining import good_first_moves
@@ -33,7 +34,7 @@ def main() -> None:
     ap.add_argument("--scores", default=None, help="a learning_probe scores.json: its answers' step arithmetic only")
     args = ap.parse_args()
     if args.scores:
-        step_arithmetic(json.loads(open(args.scores).read())["items"][f"{args.set}/outputs"], args.scores)
+        step_arithmetic(json.loads(Path(args.scores).read_text())["items"][f"{args.set}/outputs"], args.scores)
         return
     items = {it["id"]: it for it in io.read_jsonl(io.path(f"data/puzzles/{args.set}.jsonl"))}
     # the test items are the same in every run (puzzles.seed fixes them); a git-tracked record keeps only bits
