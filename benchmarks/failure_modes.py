@@ -12,7 +12,7 @@ run's answers are named by their own steps, also for runs recorded before evalua
 
 The last table reads the arithmetic of every step the answers write (`answers.steps`), right or wrong
 in the puzzle: the share of `a op b = c` with c = a op b, by operator and by how many operands are above
-the train range's 20. `--scores <probe>/scores.json --set S` reads a learning_probe run's answers instead.
+the train range's top (params.yaml `puzzles.value_max`). `--scores <probe>/scores.json --set S` reads a learning_probe run's answers instead.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import json
 import re
 from pathlib import Path
 
-from mathtune import answers, io, tables
+from mathtune import answers, config, io, tables
 from mathtune.mining import good_first_moves
 
 
@@ -66,19 +66,20 @@ def main() -> None:
 
 
 def step_arithmetic(outputs: list[str], what: str) -> None:
-    """The written steps' arithmetic, right or not, by operator kind and operands above 20."""
+    """The written steps' arithmetic, right or not, by operator kind and operands above the train range."""
+    top = config.load("puzzles").value_max
     tally = collections.defaultdict(lambda: [0, 0])
     for out in outputs:
         for step in answers.steps(out):
             if step is None:
                 continue
             a, op, b, c = int(step[0]), step[1], int(step[2]), int(step[3])
-            above = (abs(a) > 20) + (abs(b) > 20)
+            above = (abs(a) > top) + (abs(b) > top)
             right = tally[("+ -" if op in "+-" else "* /", above)]
             right[0] += answers._apply(a, op, b) == c
             right[1] += 1
-    print(f"\n## {what}: written steps whose result is right, by operands above 20")
-    print("| operators | operands above 20 | steps | right |\n|---|---|---|---|")
+    print(f"\n## {what}: written steps whose result is right, by operands above {top}")
+    print(f"| operators | operands above {top} | steps | right |\n|---|---|---|---|")
     for (ops, above), (r, n) in sorted(tally.items()):
         print(f"| {ops} | {above} | {n} | {r / n:.3f} |")
 
