@@ -35,7 +35,7 @@ import types
 
 from base_arithmetic import base_params  # benchmarks/ is on sys.path when a script here runs
 
-from mathtune import arithmetic, base, models
+from mathtune import arithmetic, base, models, sft
 
 CRITERIA = ("largest", "smallest", "first", "last")
 PHRASES = {"+": "Add the {crit} of {numbers} to {a}.", "-": "Subtract the {crit} of {numbers} from {a}.",
@@ -74,30 +74,9 @@ def record(idx: int, prompt: str, completion: str, answer: int, kind: str = "pic
             "completion": completion, "answer": answer}
 
 
-def list_item(idx: int, seed: int) -> dict:
-    """List item `idx`: 1-7 listed integers, 1-3 steps each taking a named one (in the order given)."""
-    rng = random.Random(f"{seed}:list:{idx}")
-    numbers = [arithmetic.operand(rng) for _ in range(rng.randint(1, 7))]
-    start = cur = arithmetic.operand(rng)
-    pool, said, out = list(numbers), [], []
-    for _ in range(rng.randint(1, min(3, len(numbers)))):
-        x = rng.choice(pool)
-        op = rng.choice(["+", "-", "x-", "*", "/"])
-        if op == "*" and abs(cur * x) > arithmetic.MAX_PRODUCT or op == "/" and (x == 0 or cur % x):
-            op = "+"  # no long products, division only when exact
-        pool.remove(x)
-        a, b = (x, cur) if op == "x-" else (cur, x)
-        c = a + b if op == "+" else a - b if op in ("-", "x-") else a * b if op == "*" else a // b
-        said.append({"+": f"add {x}", "-": f"subtract {x}", "x-": f"subtract it from {x}", "*": f"multiply by {x}",
-                     "/": f"divide by {x}"}[op])
-        out.append(f"{a}{op[-1]}{b}={c} [{' '.join(map(str, sorted(pool)))}]")
-        cur = c
-    prompt = f"Start at {start}. With {', '.join(map(str, numbers))}: {', then '.join(said)}."
-    return record(idx, prompt, ", ".join(out), cur, kind="list")
-
-
 def picks(size: int, seed: int, kind: str = "picks") -> list[dict]:
-    return [(pick_item if kind == "picks" else list_item)(i, seed) for i in range(size)]
+    # the list items live in src since session 39 (`sft.lists`, `sft.mix.lists`); ids and texts as they were here
+    return [pick_item(i, seed) for i in range(size)] if kind == "picks" else sft.lists(size, seed)
 
 
 def main() -> None:

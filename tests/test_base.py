@@ -132,3 +132,25 @@ def test_sft_replays_calculations_over_the_base_corpus_range(repo):
         params.write_text(re.sub(r"arithmetic_small: \d+", f"arithmetic_small: {small}", params.read_text()))
         assert sft.replay(40, seed=3) == arithmetic.corpus(40, 3, small=small)
     assert sft.replay(40, seed=3) != arithmetic.corpus(40, 3, small=20)  # the range reaches the draws
+
+
+def test_list_items_write_the_numbers_left_after_each_named_step():
+    from mathtune import sft
+    items = sft.lists(2000, seed=0)
+    assert items[5]["prompt"] == "Start at 919. With 3, 679: add 3, then add 679."
+    assert items[5]["completion"] == "919+3=922 [679], 922+679=1601 []" and items[5]["answer"] == 1601
+    lengths = set()
+    for it in items:
+        start, listed = re.fullmatch(r"Start at (-?\d+)\. With ([-0-9, ]+): .+\.", it["prompt"]).groups()
+        pool, cur = sorted(int(x) for x in listed.split(", ")), int(start)
+        for step in it["completion"].split(", "):
+            a, op, b, c, left = re.fullmatch(r"(-?\d+)([-+*/])(-?\d+)=(-?\d+) \[([-0-9 ]*)\]", step).groups()
+            a, b, c = int(a), int(b), int(c)
+            assert answers._apply(a, op, b) == c and cur in (a, b)  # each step goes on from the last result
+            pool.remove(b if a == cur else a)  # the named operand leaves the list
+            assert [int(x) for x in left.split()] == pool  # ... and the rest is written back, sorted
+            lengths.add(len(pool))
+            cur = c
+        assert cur == it["answer"]
+    assert lengths == set(range(7)) and any(21 <= v <= 60 for it in items for v in map(int, re.findall(r"\d+", it["prompt"])))
+    assert sft.lists(30, seed=0) == items[:30] and sft.lists(30, seed=1) != items[:30]

@@ -103,6 +103,7 @@ class Sft:
     mix_arithmetic: float
     mix_one_shot: float
     mix_sub_steps: float
+    mix_lists: float
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,10 @@ its `base.arithmetic_small` range, as many as there are train puzzles, drawn wit
 one-shot chats (`one_shot`: a train puzzle answered after another one as an earlier turn, so the model
 can read the demonstration that mining's one-shot filter shows it; without them it answered 0 of 419
 such prompts, README), and single steps (`sub_steps`: each gold unwind step under the prompt of the
-sub-puzzle it starts, as many as there are train puzzles; scoring stays one generation a puzzle). So each
+sub-puzzle it starts, as many as there are train puzzles; scoring stays one generation a puzzle), and list
+items (`lists`: `list_item`, named operands taken from a list of 1-7 numbers with the numbers left
+written after each step, so the model copies lists of any length and value; as many as there are train
+puzzles). So each
 arm of the dual-tuning ablation is one `dvc exp run -S sft.mix.irsp=0 ...`. Mined data comes later:
 the mining stage mines this model and goes on fine-tuning it (Self-Error-Instruct's target model is
 a tuned one). Records are prompt/completion pairs, so TRL puts the loss on completion tokens only.
@@ -19,10 +22,10 @@ from __future__ import annotations
 
 import random
 
-from mathtune import answers, io, models, protocol, tuning
+from mathtune import answers, arithmetic, io, models, protocol, tuning
 
 # new sources go last: the others keep their draws (`mining`, 0 items in every default run, left in session 11)
-SOURCES = ("gsm8k", "puzzles", "irsp", "ir", "arithmetic", "one_shot", "sub_steps")
+SOURCES = ("gsm8k", "puzzles", "irsp", "ir", "arithmetic", "one_shot", "sub_steps", "lists")
 
 
 def one_shot(puzzle_items: list[dict], seed: int) -> list[dict]:
@@ -95,10 +98,41 @@ def sub_steps(puzzle_items: list[dict], seed: int, size: int | None = None) -> l
     return random.Random(seed).sample(steps, min(len(steps), len(puzzle_items) if size is None else size))
 
 
+def list_item(idx: int, seed: int) -> dict:
+    """List item idx: 1-7 listed integers, 1-3 steps each taking a named one; after each step the sorted numbers
+    left, as the puzzle traces write them (`Start at 90. With 4, 27, 30, 46, 58: subtract 27, then multiply by 4.`
+    -> `90-27=63 [4 30 46 58], 63*4=252 [30 46 58]`). No target, no search: not a puzzle. Operands as the base
+    corpus draws them (`arithmetic.operand`, range 20: benchmarks/pick_probe.py's items since session 30)."""
+    rng = random.Random(f"{seed}:list:{idx}")  # per-item RNG
+    numbers = [arithmetic.operand(rng) for _ in range(rng.randint(1, 7))]
+    start = cur = arithmetic.operand(rng)
+    pool, said, out = list(numbers), [], []
+    for _ in range(rng.randint(1, min(3, len(numbers)))):
+        x = rng.choice(pool)
+        op = rng.choice(["+", "-", "x-", "*", "/"])
+        if op == "*" and abs(cur * x) > arithmetic.MAX_PRODUCT or op == "/" and (x == 0 or cur % x):
+            op = "+"  # no long products, division only when exact
+        pool.remove(x)
+        a, b = (x, cur) if op == "x-" else (cur, x)
+        c = a + b if op == "+" else a - b if op in ("-", "x-") else a * b if op == "*" else a // b
+        said.append({"+": f"add {x}", "-": f"subtract {x}", "x-": f"subtract it from {x}", "*": f"multiply by {x}",
+                     "/": f"divide by {x}"}[op])
+        out.append(f"{a}{op[-1]}{b}={c} [{' '.join(map(str, sorted(pool)))}]")
+        cur = c
+    return {"id": f"list/{idx}", "source": "arithmetic", "task": "calc", "answer": cur, "completion": ", ".join(out),
+            "prompt": f"Start at {start}. With {', '.join(map(str, numbers))}: {', then '.join(said)}."}
+
+
+def lists(size: int, seed: int) -> list[dict]:
+    """`size` list items, list_item 0..size-1 (issue 14's copy lever: the SFT model copies lists of any length
+    and value; on 300 fresh items a set, with the replay, ood_range 13/300 vs 0/300, docs/sessions.md "Session 38")."""
+    return [list_item(i, seed) for i in range(size)]
+
+
 def replay(size: int, seed: int) -> list[dict]:
     """`size` generic calculations drawn as the base's pre-training corpus draws them (its operand range,
     `base.arithmetic_small`), with the sft seed: a pretrained LM keeps its arithmetic through fine-tuning."""
-    from mathtune import arithmetic, config
+    from mathtune import config
     return arithmetic.corpus(size, seed, config.load("base").arithmetic_small)
 
 
@@ -112,5 +146,6 @@ def stage(cfg) -> dict:
     sources["arithmetic"] = replay(len(sources["puzzles"]), cfg.seed) if cfg.mix_arithmetic else []
     sources["one_shot"] = one_shot(sources["puzzles"], cfg.seed) if cfg.mix_one_shot else []
     sources["sub_steps"] = sub_steps(sources["puzzles"], cfg.seed) if cfg.mix_sub_steps else []
+    sources["lists"] = lists(len(sources["puzzles"]), cfg.seed) if cfg.mix_lists else []
     records, counts = build_mix(cfg, sources)
     return {**counts, **train(cfg, records, io.path("models/sft"))}
