@@ -10,8 +10,10 @@ fresh: to choose a setting, pass another seed (`--set seed=7`), as docs/sessions
 
     python benchmarks/learning_probe.py --base /tmp/probe/base --set trace=steps --sft max_steps=1500 lora_r=0
 
-`--sft mix_arithmetic=W` mixes in replayed calculations as the sft stage does (W x the train puzzles, over
-params.yaml's `base.arithmetic_small` range: sft.replay);
+The sft block's replay and list weights apply as in the sft stage: `mix_arithmetic` (replayed calculations, W x
+the train puzzles, over params.yaml's `base.arithmetic_small` range: sft.replay) and `mix_lists` (sft.lists); since
+session 39 params.yaml sets them to 0.25 and 0.1, so the puzzles-only control of earlier sessions' rows is
+`--sft mix_arithmetic=0 mix_lists=0`;
 `--sub-steps W` mixes in W x the train puzzles of single steps, each gold unwind step under the prompt of the
 sub-puzzle it starts (benchmarks/recursion_probe.py), beside the whole answers; scoring stays one generation a puzzle.
 `--freeze-embeddings` trains every weight but the token embeddings (tied to the LM head in the embedded model).
@@ -85,9 +87,10 @@ def main() -> None:
     work = Path(args.out or tempfile.mkdtemp(prefix="probe-"))
     puzzles.synthesize(pcfg, work / "puzzles")
     train = io.read_jsonl(work / "puzzles/train.jsonl")
-    # the sft stage's own mix of these puzzles (+ replayed calculations with `--sft mix_arithmetic=0.1`);
+    # the sft stage's own mix of these puzzles, replayed calculations and list items (its other sources are left out);
     # puzzles alone come out in the order of a Random(seed) shuffle, as probes before the option drew them
-    sources = {"puzzles": train, "arithmetic": sft.replay(len(train), scfg.seed) if scfg.mix_arithmetic else []}
+    sources = {"puzzles": train, "arithmetic": sft.replay(len(train), scfg.seed) if scfg.mix_arithmetic else [],
+               "lists": sft.lists(len(train), scfg.seed) if scfg.mix_lists else []}
     train, _ = sft.build_mix(scfg, sources)
     if args.picks:  # issue 14's copy lever (benchmarks/pick_probe.py), shuffled into the mix
         from pick_probe import picks
@@ -106,7 +109,7 @@ def main() -> None:
     model = models.load_merged(args.base, adapter=str(work / "model"))
     row = {"puzzles": {k: v for k, v in vars(pcfg).items() if k in ("trace", "bound", "train_n_from", "train_size")},
            "sft": {k: v for k, v in vars(scfg).items() if k in ("lora_r", "lora_alpha", "learning_rate",
-                                                               "max_steps", "batch_size", "mix_arithmetic")},
+                                                               "max_steps", "batch_size", "mix_arithmetic", "mix_lists")},
            "picks": args.picks, "kind": args.kind, "sub_steps": args.sub_steps, "freeze_embeddings": args.freeze_embeddings,
            "minutes": round(minutes, 1), "examples_seen": scfg.max_steps * scfg.batch_size,
            "final_loss": fit["final_loss"]}
