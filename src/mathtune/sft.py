@@ -114,7 +114,7 @@ def list_item(idx: int, seed: int) -> dict:
             op = "+"  # no long products, division only when exact
         pool.remove(x)
         a, b = (x, cur) if op == "x-" else (cur, x)
-        c = a + b if op == "+" else a - b if op in ("-", "x-") else a * b if op == "*" else a // b
+        c = answers._apply(a, op[-1], b)  # the verifier's arithmetic; exact here (division checked above)
         said.append({"+": f"add {x}", "-": f"subtract {x}", "x-": f"subtract it from {x}", "*": f"multiply by {x}",
                      "/": f"divide by {x}"}[op])
         out.append(f"{a}{op[-1]}{b}={c} [{' '.join(map(str, sorted(pool)))}]")
