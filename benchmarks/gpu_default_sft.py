@@ -32,11 +32,8 @@ def main() -> None:
     out = Path(args.out)
     report = {"device": torch.cuda.get_device_name(0), "dtype": str(models.dtype()), "env": models.environment(0)}
     cfg = config.load("sft")
-    torch.cuda.reset_peak_memory_stats()
-    start = time.perf_counter()
-    metrics = sft.stage(cfg)
-    report["sft"] = {"seconds": round(time.perf_counter() - start, 1), "max_steps": cfg.max_steps,
-                     "batch_size": cfg.batch_size, "peak_memory_mb": round(torch.cuda.max_memory_allocated() / 2**20, 1),
+    metrics = sft.stage(cfg)  # its metrics carry the training seconds and peak memory (tuning.train_sft)
+    report["sft"] = {"max_steps": cfg.max_steps, "batch_size": cfg.batch_size,
                      **{k: v for k, v in metrics.items() if k != "loss_curve"},
                      "loss_curve_tail": metrics.get("loss_curve", [])[-3:]}
     print(json.dumps({"sft": report["sft"]}, default=str), flush=True)
