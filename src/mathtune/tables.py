@@ -262,8 +262,9 @@ def experiment_pairs(rows: list[dict], sets=("in_domain", "gsm8k", MINED)) -> st
 
 
 # later-stage params changed after some seed replicates ran (absent there = the mining synthesis of before
-# session 22; dpo.rounds 1 before session 23): they move SFT + mining and DPO, not SFT
-LOOSE_LATER = ("mining.match_hardness", "mining.kept_share", "dpo.rounds")
+# session 22; dpo.rounds 1 before session 23; mining.per_type 512 before session 41): they move SFT + mining and
+# DPO, not SFT
+LOOSE_LATER = ("mining.match_hardness", "mining.kept_share", "mining.per_type", "dpo.rounds")
 # params that move only what follows SFT: dual arms differing in them still compare as SFT models
 AFTER_SFT = ("mining.heldout_per_type", *LOOSE_LATER)
 
