@@ -187,6 +187,17 @@ def test_dual_arms_whose_later_stages_differ_pair_their_sft_models_only(monkeypa
                       "| dual: SFT alone (none) → +both (workspace), sft"]  # no DPO line across round counts
 
 
+def test_a_dual_arm_pairs_the_run_whose_later_stages_match_sft_alone_when_it_has_one(monkeypatch):
+    # the workspace moved on in mining (per_type 2048); the old default's +both run (512) is still a row
+    rows = [_row("workspace", **{"mining.per_type": 2048}), _row("none", **{"sft.mix.irsp": 0, "sft.mix.ir": 0}),
+            _row("old-both")]
+    for r in rows:
+        r["commit"] = r["name"]
+    monkeypatch.setattr(tables, "predictions", lambda m, t, rev=None: _preds("1000000000") if t == "in_domain" else None)
+    labels = [line.split(" | ")[0] for line in tables.sweep_pairs(rows).splitlines()[2:]]
+    assert labels == ["| dual: SFT alone (none) → +both (old-both), sft", "| dual: SFT alone (none) → +both (old-both), dpo"]
+
+
 def test_the_size_table_splits_a_test_set_by_its_number_of_integers(tmp_path, monkeypatch):
     monkeypatch.setattr(tables.io, "root", lambda: tmp_path)
     (tmp_path / "data/puzzles").mkdir(parents=True)

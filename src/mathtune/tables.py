@@ -333,14 +333,17 @@ def sweep_pairs(rows: list[dict], sets=("in_domain", "gsm8k"), models=("sft", "d
     Empty where a sweep has fewer than 2 runs."""
     lines = []
     for group in sweeps(rows, "sft.mix.irsp", "sft.mix.ir", *AFTER_SFT):  # one per default the arms were run on
-        arms = {}
+        arms: dict = {}
         for r in group:
-            arms.setdefault(dual_arm(r["params"]), r)  # the first run of an arm (the workspace before experiments)
-        ref = arms.get("SFT alone")
+            arms.setdefault(dual_arm(r["params"]), []).append(r)  # in row order: the workspace first
+        ref = arms.get("SFT alone", [None])[0]
+        def same_later(r: dict) -> bool:  # run after the same mining and DPO as the reference: DPO compares too
+            return all(ref["params"].get(k) == r["params"].get(k) for k in LOOSE_LATER)
         for arm in ("+IRSP", "+IR", "+both"):
             if ref and arm in arms:
-                r = arms[arm]
-                later_same = all(ref["params"].get(k) == r["params"].get(k) for k in LOOSE_LATER)
+                # of an arm's runs, the first whose later stages are the reference's, else its first
+                r = next((x for x in arms[arm] if same_later(x)), arms[arm][0])
+                later_same = same_later(r)
                 lines += [pair_line(f"dual: SFT alone ({ref['name']}) → {arm} ({r['name']}), {m}", t,
                                      predictions(m, t, ref.get("commit")), predictions(m, t, r.get("commit")))
                           for t in sets for m in models if m == "sft" or later_same]  # else only SFT compares
