@@ -69,11 +69,15 @@ def main() -> None:
                     help="W x the train puzzles of single-step sub-puzzle examples (recursion_probe.py) in the mix")
     ap.add_argument("--freeze-embeddings", action="store_true",
                     help="full fine-tuning with the token embeddings (tied: also the LM head) left as the base has them")
+    ap.add_argument("--labels", type=int, default=0,
+                    help="L > 0: every given integer carries one of the first L letters (benchmarks/labels_probe.py)")
+    ap.add_argument("--label-prefix", action="store_true",
+                    help="with --labels: a step's letters lead it (`z: 62-19=43 [a1 n15]`), its arithmetic unlabelled")
     ap.add_argument("--pair", nargs=2, metavar="SCORES", help="compare two probes' scores.json, paired; nothing runs")
     args = ap.parse_args()
     if args.pair:
         a, b = (io.read_json(p) for p in args.pair)
-        for name in (n for n in a["items"] if not n.endswith("/outputs") and n in b["items"]):
+        for name in (n for n in a["items"] if not n.endswith("outputs") and n in b["items"]):
             print(name, json.dumps(stats.paired(a["items"][name], b["items"][name])))
         return
     if not args.base:
@@ -87,6 +91,9 @@ def main() -> None:
     work = Path(args.out or tempfile.mkdtemp(prefix="probe-"))
     puzzles.synthesize(pcfg, work / "puzzles")
     train = io.read_jsonl(work / "puzzles/train.jsonl")
+    if args.labels:  # index hints (labels_probe.py): train and scored items alike
+        from labels_probe import label, unlabel
+        train = [label(it, args.labels, pcfg.seed, args.label_prefix) for it in train]
     # the sft stage's own mix of these puzzles, replayed calculations and list items (its other sources are left out);
     # puzzles alone come out in the order of a Random(seed) shuffle, as probes before the option drew them
     sources = {"puzzles": train, "arithmetic": sft.replay(len(train), scfg.seed) if scfg.mix_arithmetic else [],
@@ -107,17 +114,25 @@ def main() -> None:
     minutes = (time.perf_counter() - start) / 60
     tok = models.load_tokenizer(args.base)
     model = models.load_merged(args.base, adapter=str(work / "model"))
-    row = {"puzzles": {k: v for k, v in vars(pcfg).items() if k in ("trace", "bound", "train_n_from", "train_size")},
+    row = {"puzzles": {k: v for k, v in vars(pcfg).items() if k in ("trace", "hints", "bound", "train_n_from",
+                                                                            "train_size")},
            "sft": {k: v for k, v in vars(scfg).items() if k in ("lora_r", "lora_alpha", "learning_rate",
                                                                "max_steps", "batch_size", "mix_arithmetic", "mix_lists")},
-           "picks": args.picks, "kind": args.kind, "sub_steps": args.sub_steps, "freeze_embeddings": args.freeze_embeddings,
+           "picks": args.picks, "kind": args.kind, "sub_steps": args.sub_steps,
+           "labels": args.labels, "label_prefix": args.label_prefix, "freeze_embeddings": args.freeze_embeddings,
            "minutes": round(minutes, 1), "examples_seen": scfg.max_steps * scfg.batch_size,
            "final_loss": fit["final_loss"]}
     per_item = {}
     for name in ("in_domain", "ood_range", "ood_components"):
         items = io.read_jsonl(work / f"puzzles/{name}.jsonl")
+        if args.labels:
+            items = [label(it, args.labels, pcfg.seed, args.label_prefix) for it in items]
         outs, _ = generation.generate(model, tok, [it["prompt"] for it in items], batch_size=64,
                                       max_new_tokens=protocol.MAX_NEW_TOKENS["puzzles"], stop=protocol.STOP["puzzles"])
+        if args.labels:  # scored as plain answers: the letters are hints, the one checker judges the rest
+            row[f"{name}/labelled"] = sum("labels" in it for it in items)
+            per_item[f"{name}/raw_outputs"] = outs
+            outs = [unlabel(o) for o in outs]
         ok = [checker.score(it, o) for it, o in zip(items, outs)]
         lo, hi = stats.wilson(sum(ok), len(ok))
         row[name] = f"{sum(ok) / len(ok):.3f} [{lo:.3f}, {hi:.3f}]"

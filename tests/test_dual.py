@@ -50,6 +50,15 @@ def test_same_seed_same_bytes_and_no_test_item_leaks(tmp_path):
     assert all(r["source_id"].startswith(("gsm8k/train/", "puzzles/train/")) for r in a[0] + a[1])
 
 
+def test_puzzle_instances_write_the_integers_as_the_prompt_does():
+    item = {"id": "puzzles/train/0", "source": "puzzles", "task": "cot", "numbers": [3, 5], "target": 2,
+            "hints": "cq", "prompt": "Make 2 from c3, q5.", "completion": "q5-c3=2 []"}
+    ir = dual.puzzle_ir(item, random.Random(0))
+    assert ir["completion"] in ("c3", "q5", "2") and ("c3" in ir["prompt"] or "q5" in ir["prompt"])
+    irsp = dual.puzzle_irsp(item, random.Random(0))
+    assert "c3, q5" in irsp["prompt"] and irsp["completion"] == "q5-c3=2 []"
+
+
 def test_irsp_masks_k_steps():
     item = next(it for it in tiny_items(60, 0) if len(gsm8k.steps(it["completion"])) >= 4)
     rec = dual.gsm8k_irsp(item, random.Random(0), 2)

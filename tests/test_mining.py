@@ -69,6 +69,11 @@ def test_synthesised_puzzles_never_hit_a_test_key():
     made = [m for m in (mining.synth_puzzle(case, random.Random(j), spec, set()) for j in range(20)) if m]
     assert made and all(answers.verify(m["numbers"], m["target"], m["completion"]) for m in made)
     assert all(m["completion"].endswith(f"[{m['target']}]") and abs(m["target"]) <= 12 for m in made)
+    spec = {"ops": "+-*/", "bound": 12, "trace": "unwind", "hints": 26}  # mined puzzles written as train's are
+    made = [m for m in (mining.synth_puzzle(case, random.Random(j), spec, set()) for j in range(20)) if m]
+    hinted = [m for m in made if "hints" in m]
+    assert len(hinted) >= 15 and all(answers.verify(m["numbers"], m["target"], m["completion"]) for m in made)
+    assert all(m["prompt"].startswith(f"Make {m['target']} from {m['hints'][0]}{m['numbers'][0]}, ") for m in hinted)
 
 
 def test_instructor_replies_parse_into_short_keyphrases():

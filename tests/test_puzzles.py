@@ -1,3 +1,4 @@
+import json
 import random
 import re
 import types
@@ -154,6 +155,41 @@ def test_unwind_trace_is_the_papers_example_computing_each_next_goal():
     assert answers.check([0, 1, 1], 5, "5*0=0 [1 1], 1-1=0 []") is not None
 
 
+def test_index_hints_letter_the_given_integers_and_the_verifier_reads_past_them():
+    item = puzzles.record("in_domain", 0, [1, 9, 12, 15, 18], 7,
+                          "9-7=2 [1 12 15 18], 2/1=2 [12 15 18], 2*15=30 [12 18], 12+18=30 []")
+    hinted = puzzles.hint(item, 26, random.Random(0))
+    tags = hinted["hints"]
+    assert len(tags) == 5 and list(tags) == sorted(set(tags))  # five distinct letters, rising with the values
+    a, b, c, d, e = tags
+    assert hinted["prompt"] == f"Make 7 from {a}1, {b}9, {c}12, {d}15, {e}18."
+    assert hinted["completion"] == (f"{b}9-7=2 [{a}1 {c}12 {d}15 {e}18], 2/{a}1=2 [{c}12 {d}15 {e}18], "
+                                    f"2*{d}15=30 [{c}12 {e}18], {c}12+{e}18=30 []")
+    assert answers.verify(item["numbers"], 7, hinted["completion"])
+    assert answers.check(item["numbers"], 7, hinted["completion"].replace(f"[{c}12 {e}18]", f"[{c}12 {d}15]"))
+    assert answers.steps("q x: 12+18=30 [], l: 9-7=2 [h1 q12]") == [("12", "+", "18", "30", ""),
+                                                                   ("9", "-", "7", "2", "1 12")]
+    # the last step's letters follow its operands' order; a non-unwind gold comes back unchanged
+    last = puzzles.hint(puzzles.record("x", 0, [3, 5], 2, "5-3=2 []"), 2, random.Random(0))
+    assert last["completion"] == "b5-a3=2 []" and last["prompt"] == "Make 2 from a3, b5."
+    state = puzzles.record("x", 0, [3, 5, 6], 4, "5-3=2 [2 6], 6-2=4 [4]")
+    assert puzzles.hint(state, 26, random.Random(0)) == state
+
+
+def test_hinted_splits_are_the_same_puzzles_and_verify(tmp_path):
+    small = dict(trace="unwind", train_size=600, test_size=30)
+    puzzles.synthesize(_cfg(**small), tmp_path / "plain")
+    puzzles.synthesize(_cfg(**small, hints=26), tmp_path / "hinted")
+    assert json.loads((tmp_path / "hinted/spec.json").read_text())["hints"] == 26
+    assert "hints" not in json.loads((tmp_path / "plain/spec.json").read_text())
+    for name in ("train", "in_domain", "ood_range", "ood_components"):
+        plain, hinted = (io.read_jsonl(tmp_path / k / f"{name}.jsonl") for k in ("plain", "hinted"))
+        assert [(r["numbers"], r["target"]) for r in plain] == [(r["numbers"], r["target"]) for r in hinted]
+        assert all(answers.verify(r["numbers"], r["target"], r["completion"]) for r in hinted)
+        assert not any("hints" in r for r in plain)
+        assert sum("hints" in r for r in hinted) > 0.95 * len(hinted)  # the rest: the state-trace fallback
+
+
 def test_steps_reads_parts_as_the_verifier_does():
     # the probes count steps and the first list with this reading: a malformed part is a part, not a step
     assert answers.steps(" 4-7=-3 [3 6 51 58], -3/3=-1, 6 − -1 = 7.") == [
@@ -191,7 +227,7 @@ def test_check_returns_a_reason_for_any_string(text):
 
 def _cfg(**kw):
     base = dict(seed=3, ops="+-*/", train_size=3000, train_n_from=3, train_n_min=3, train_n_max=4, value_min=1,
-                value_max=20, bound=100, trace="state", test_size=50, ood_value_max=60, ood_n=5, prime=0, workers=1)
+                value_max=20, bound=100, trace="state", hints=0, test_size=50, ood_value_max=60, ood_n=5, prime=0, workers=1)
     return types.SimpleNamespace(**{**base, **kw})
 
 
@@ -269,5 +305,7 @@ def test_bad_params_are_named(tmp_path):
         puzzles.synthesize(_cfg(trace="tree"), tmp_path)
     with pytest.raises(ValueError, match="puzzles.bound"):
         puzzles.synthesize(_cfg(bound=50), tmp_path)
+    with pytest.raises(ValueError, match="puzzles.hints"):
+        puzzles.synthesize(_cfg(hints=26), tmp_path)  # state trace
     with pytest.raises(ValueError, match="puzzles.prime"):
         puzzles.synthesize(_cfg(prime=-1), tmp_path)

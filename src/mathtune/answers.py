@@ -27,6 +27,8 @@ _DIGITS = 40  # an operand longer than this is bad format: int() never sees a hu
 _NUM = rf"-?[0-9]{{1,{_DIGITS}}}"  # ASCII digits only: any other digit is bad format, never int()'d
 _STEP = re.compile(rf"\s*({_NUM})\s*([-+*/])\s*({_NUM})\s*=\s*({_NUM})\s*(?:\[([-0-9 ]{{0,400}})\])?\s*")
 _SEPARATORS = re.compile(r"[,;\n]")
+# index hints (puzzles.hint): a letter before a digit `q12`; also a step's leading letters `q x: ` (the probe's variant)
+_HINTS = re.compile(r"(?<![A-Za-z])(?:[a-z] )*[a-z]: ?|(?<![A-Za-z])[a-z](?=[0-9])")
 _UNICODE = str.maketrans({"\u2212": "-", "\u2013": "-", "\u00d7": "*", "\u22c5": "*", "\u00b7": "*",
                           "\u00f7": "/", "\u2215": "/"})
 REASONS = ("not a string", "too long", "empty", "bad format", "operand not available",
@@ -66,8 +68,8 @@ def check(numbers, target: int, solution) -> str | None:
 
 
 def _normal(text: str) -> str:
-    """An answer with Unicode operators made ASCII, outer space and a final full stop dropped."""
-    return text.translate(_UNICODE).strip().rstrip(".").strip()
+    """An answer with Unicode operators made ASCII, index hints' letters, outer space and a final full stop dropped."""
+    return _HINTS.sub("", text.translate(_UNICODE)).strip().rstrip(".").strip()
 
 
 def _parts(text: str) -> list[str]:

@@ -31,6 +31,7 @@ class Puzzles:
     value_max: int
     bound: int
     trace: str
+    hints: int
     test_size: int
     ood_value_max: int
     ood_n: int

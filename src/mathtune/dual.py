@@ -59,17 +59,24 @@ def gsm8k_ir(item: dict, rng: random.Random) -> dict | None:
                      m.group())
 
 
+def _given(item: dict) -> list[str]:
+    """The puzzle's integers as its prompt writes them (with their letters under puzzles.hints)."""
+    if "hints" in item:
+        return [f"{t}{n}" for t, n in zip(item["hints"], item["numbers"])]
+    return [str(n) for n in item["numbers"]]
+
+
 def puzzle_irsp(item: dict, rng: random.Random) -> dict:
     steps = [s.strip() for s in item["completion"].split(",")]
     i = rng.randrange(len(steps))
     shown = ", ".join(MASK if j == i else s for j, s in enumerate(steps))
-    prompt = protocol.IRSP_PUZZLE_PROMPT.format(numbers=", ".join(map(str, item["numbers"])),
+    prompt = protocol.IRSP_PUZZLE_PROMPT.format(numbers=", ".join(_given(item)),
                                                 target=item["target"], solution=shown)
     return _instance("irsp", item, prompt, steps[i])
 
 
 def puzzle_ir(item: dict, rng: random.Random) -> dict:
-    numbers = [str(n) for n in item["numbers"]]
+    numbers = _given(item)
     i = rng.randrange(len(numbers) + 1)  # one of the integers, or (i == len) the target
     target = MASK if i == len(numbers) else str(item["target"])
     answer = str(item["target"]) if i == len(numbers) else numbers[i]

@@ -92,7 +92,8 @@ def synth_puzzle(case: dict, rng: random.Random, spec: dict, taken: set, hard: b
         if (tuple(numbers), target) in taken or (numbers, target) == (it["numbers"], it["target"]):
             continue
         if limit is None or good_first_moves(numbers, target, spec["ops"]) <= limit:
-            return puzzles.record("mined", 0, numbers, target, solution)
+            item = puzzles.record("mined", 0, numbers, target, solution)
+            return puzzles.hint(item, spec["hints"], rng) if spec.get("hints") else item
     return None
 
 

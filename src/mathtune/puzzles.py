@@ -13,6 +13,8 @@ integers (an N = 3 puzzle after the first step of an N = 4 one), whatever N is. 
 is the same chain with each outer step written as the computation of the next goal from the goal and a
 given integer, so a step's result follows its operands: `"4-7=-3 [3 6 51 58], -3/3=-1 [6 51 58],
 6--1=7 [51 58], 58-51=7 []"`. The verifier accepts each of these forms (`answers.check`).
+`puzzles.hints: L` > 0 gives every given integer a letter, in the prompt and wherever the answer copies it
+(index hints: `hint`); the verifier reads past the letters.
 Every intermediate result and the target lie within [-bound, bound] (`puzzles.bound`, alike for train
 and the test sets), so the task is the search, not long multiplication (Countdown keeps T <= 100).
 
@@ -32,6 +34,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import random
+import string
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -122,17 +125,62 @@ def record(split: str, idx: int, numbers: list[int], target: int, solution: str)
             "completion": solution, "numbers": numbers, "target": target}
 
 
+def hint(item: dict, letters: int, rng: random.Random) -> dict:
+    """`item` (an `unwind` puzzle record) with index hints: each given integer carries a letter, in the prompt
+    and wherever the answer takes it or lists it; intermediate results never do.
+
+    `Make 7 from 1, 9, 12, 15, 18.` -> `Make 7 from h1, l9, q12, u15, x18.`, its answer
+    `l9-7=2 [h1 q12 u15 x18], 2/h1=2 [q12 u15 x18], 2*u15=30 [q12 x18], q12+x18=30 []`. The letters are a
+    sorted random sample of N of the first `letters` of a-z (rng: the item's own), so no letter stands for a
+    count (index hints, Zhou et al. 2023, drawn at random as Ruoss et al. 2023 draw positions). The letter
+    stands right before its integer, so copying an operand is "the token after this letter in the prompt"
+    (letters leading the step instead, `l: 9-7=2`, lost the `ood_range` gain: docs/sessions.md "Session 42").
+    An item whose gold is not an unwind chain (the state-trace fallback) comes back unchanged."""
+    numbers = item["numbers"]
+    tags = sorted(rng.sample(string.ascii_lowercase[:letters], len(numbers)))
+    pool = list(zip(tags, numbers))  # sorted by value: the letters rise with the values
+    goal, out = item["target"], []
+    for part in answers.steps(item["completion"]):
+        if part is None or part[4] is None:
+            return item
+        a, op, b, c, listed = part
+        left = Counter(int(x) for x in listed.split())
+        used = Counter(v for _, v in pool) - left
+        if sum(used.values()) not in (1, 2) or left - Counter(v for _, v in pool):
+            return item
+        taken = [pool.pop(next(i for i, (_, w) in enumerate(pool) if w == v)) for v in sorted(used.elements())]
+        if len(taken) == 2:  # the last step: both operands given
+            first = 0 if taken[0][1] == int(a) else 1
+            a, b = f"{taken[first][0]}{a}", f"{taken[1 - first][0]}{b}"
+        elif int(a) == goal and int(b) == taken[0][1]:  # `goal op d`
+            b = f"{taken[0][0]}{b}"
+        elif int(a) == taken[0][1]:  # `d op goal`
+            a = f"{taken[0][0]}{a}"
+        else:
+            return item
+        out.append(f"{a}{op}{b}={c} [{' '.join(f'{t}{v}' for t, v in pool)}]")
+        goal = int(c)
+    if pool:
+        return item
+    prompt = protocol.PUZZLE_PROMPT.format(numbers=", ".join(f"{t}{v}" for t, v in zip(tags, numbers)),
+                                           target=item["target"])
+    return {**item, "prompt": prompt, "completion": ", ".join(out), "hints": "".join(tags)}
+
+
 def _chunk(args) -> list[tuple[tuple, str]]:
     """Worker: items [start, end) of a split as (key, JSON line), each verified against its gold."""
-    split, ops, bound, trace, seed, start, end = args
+    split, ops, bound, trace, hints, seed, start, end = args
     out = []
     for idx in range(start, end):
         # per-item RNG: item idx is the same whatever the chunking or the worker count
         rng = random.Random(f"{seed}:{split.name}:{idx}")
         numbers, target, solution = generate(rng, split, ops, bound, trace)
-        if answers.check(numbers, target, solution) is not None:
-            raise AssertionError(f"generator made an invalid puzzle: {numbers} {target} {solution}")
-        out.append(((tuple(numbers), target), json.dumps(record(split.name, idx, numbers, target, solution))))
+        item = record(split.name, idx, numbers, target, solution)
+        if hints:  # the letters draw from their own RNG: the same puzzles as without them
+            item = hint(item, hints, random.Random(f"{seed}:{split.name}:{idx}:hints"))
+        if answers.check(numbers, target, item["completion"]) is not None:
+            raise AssertionError(f"generator made an invalid puzzle: {numbers} {target} {item['completion']}")
+        out.append(((tuple(numbers), target), json.dumps(item)))
     return out
 
 
@@ -165,7 +213,7 @@ def _write_split(split: Split, cfg, seen: set, pool, f, chunk: int) -> int:
     bar = tqdm(total=split.size, desc=f"puzzles/{split.name}", unit="pz", mininterval=2, disable=split.size < 10_000)
     while written < split.size:
         want = int((split.size - written) * 1.05) + chunk  # duplicates are rare: one round usually does
-        jobs = [(split, cfg.ops, cfg.bound, cfg.trace, cfg.seed, s, min(s + chunk, next_idx + want))
+        jobs = [(split, cfg.ops, cfg.bound, cfg.trace, cfg.hints, cfg.seed, s, min(s + chunk, next_idx + want))
                 for s in range(next_idx, next_idx + want, chunk)]
         next_idx += want
         results = pool.imap(_chunk, jobs) if pool else map(_chunk, jobs)
@@ -199,6 +247,8 @@ def synthesize(cfg, out_dir: str | Path) -> dict:
         raise ValueError("params puzzles.bound: must be >= every value a puzzle draws (ood_value_max)")
     if cfg.ood_n <= cfg.train_n_max:
         raise ValueError("params puzzles.ood_n: must exceed puzzles.train_n_max (more integers than train)")
+    if not 0 <= cfg.hints <= 26 or cfg.hints and (cfg.trace != "unwind" or cfg.hints < cfg.ood_n):
+        raise ValueError(f"params puzzles.hints: expected 0, or ood_n..26 letters with trace 'unwind', got {cfg.hints}")
     if cfg.prime < 0:
         raise ValueError(f"params puzzles.prime: expected >= 0 puzzles per out-of-domain kind, got {cfg.prime}")
     out_dir = Path(out_dir)
@@ -223,7 +273,8 @@ def synthesize(cfg, out_dir: str | Path) -> dict:
             pool.close()
             pool.join()
     # what a later stage needs to make more puzzles of this kind (mining's targeted synthesis)
-    io.write_json(out_dir / "spec.json", {"ops": cfg.ops, "bound": cfg.bound, "trace": cfg.trace})
+    io.write_json(out_dir / "spec.json", {"ops": cfg.ops, "bound": cfg.bound, "trace": cfg.trace,
+                                          **({"hints": cfg.hints} if cfg.hints else {})})
     seconds = time.perf_counter() - start
     total = sum(s.size for s in splits(cfg))
     metrics.update({"seconds": round(seconds, 2), "puzzles_per_s": round(total / seconds)})

@@ -91,6 +91,8 @@ def sub_steps(puzzle_items: list[dict], seed: int, size: int | None = None) -> l
     """`size` (default: as many as there are train puzzles) single-step sub-puzzle examples, a seeded draw from
     all of them (benchmarks/recursion_probe.py: beside whole answers they lifted one-generation in-domain pass@1
     on fresh puzzles, docs/sessions.md "Session 36")."""
+    if any("hints" in item for item in puzzle_items):  # a sub-puzzle's prompt would lose the letters
+        raise ValueError("sft.mix.sub_steps > 0 needs puzzles.hints: 0")
     steps = [ex for item in puzzle_items for ex in single_steps(item)]
     if not steps:
         raise ValueError("sft.mix.sub_steps > 0 needs goal-chain answers (puzzles.trace: unwind); "
