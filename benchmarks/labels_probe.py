@@ -9,9 +9,11 @@ index hints (Zhou et al. 2023, "What algorithms can transformers learn?") made r
 just written, the next letter of the prompt not yet used", a step that is the same whatever N is; on
 `ood_range` the number after a letter is copied from the prompt, whatever its value.
 
-The scorer strips the letters (`unlabel`) and calls the one checker, so a labelled answer is judged exactly
-as the plain one. Puzzles whose gold is not an unwind chain (the ~1 % fallback to the state trace) stay
-unlabelled. Used by learning_probe.py's `--labels`; nothing in the pipeline reads it.
+The letters are `puzzles.hint`'s (the pipeline's `puzzles.hints`, since session 42), drawn here per item id;
+`prefix` moves a step's letters in front of it (`l: 9-7=2 [h1 q12 u15 x18]`), the probe's other form. The
+scorer strips the letters (`unlabel`: the verifier's own reading) and calls the one checker, so a labelled
+answer is judged exactly as the plain one. Puzzles whose gold is not an unwind chain (the ~1 % fallback to the
+state trace) stay unlabelled. Used by learning_probe.py's `--labels` and `--label-prefix`.
 
     python benchmarks/learning_probe.py --base <base> --set seed=7 --eval 300 --labels 26 --out /tmp/probe-labels
 """
@@ -19,61 +21,25 @@ from __future__ import annotations
 
 import random
 import re
-import string
-from collections import Counter
 
-from mathtune import answers, protocol
+from mathtune import answers, puzzles
 
-_LABEL = re.compile(r"(?<![A-Za-z])[a-z](?=[0-9])")
-_PREFIX = re.compile(r"(?<![A-Za-z])(?:[a-z] )*[a-z]: ?")
+_LETTER = re.compile(r"(?<![A-Za-z])[a-z](?=[0-9])")
 
 
 def unlabel(text: str) -> str:
-    """`text` with every letter that stands before a digit removed (`c9-7=2 [a1 d12]` -> `9-7=2 [1 12]`), and
-    every step's letter prefix (`c: 9-7=2` -> `9-7=2`)."""
-    return _PREFIX.sub("", _LABEL.sub("", text)) if isinstance(text, str) else text
+    """`text` without its letters (`c9-7=2 [a1 d12]` -> `9-7=2 [1 12]`, `c: 9-7=2` -> `9-7=2`)."""
+    return answers._HINTS.sub("", text) if isinstance(text, str) else text
 
 
 def label(item: dict, letters: int, seed: int, prefix: bool = False) -> dict:
     """`item` (a puzzle record) with letters in its prompt and completion; unchanged if its gold is not unwind."""
-    numbers = item["numbers"]
-    rng = random.Random(f"{seed}:labels:{item['id']}")
-    tags = sorted(rng.sample(string.ascii_lowercase[:letters], len(numbers)))
-    pool = list(zip(tags, numbers))  # sorted by value, so the letters rise with the values
-    goal, out = item["target"], []
-    for part in answers.steps(item["completion"]):
-        if part is None or part[4] is None:
-            return item
-        a, op, b, c, listed = part
-        left = Counter(int(x) for x in listed.split())
-        used = Counter(v for _, v in pool) - left
-        if sum(used.values()) not in (1, 2) or left - Counter(v for _, v in pool):
-            return item
-        taken = []
-        for v in sorted(used.elements()):
-            i = next(i for i, (_, w) in enumerate(pool) if w == v)
-            taken.append(pool.pop(i))
-        if len(taken) == 1:  # unwind: `goal op d = x` or `d op goal = x`; d carries its letter
-            (t, d), = taken
-            if int(b) == d and int(a) == goal:
-                b = f"{t}{b}"
-            elif int(a) == d:
-                a = f"{t}{a}"
-            else:
-                return item
-        else:  # the last step: two given integers
-            first = next(k for k, (_, v) in enumerate(taken) if v == int(a))
-            a = f"{taken[first][0]}{a}"
-            b = f"{taken[1 - first][0]}{b}"
-        if prefix:  # the letters lead the step, whose arithmetic is then written as the base learned it
-            lead = [m.group(0) for m in (_LABEL.match(a), _LABEL.match(b)) if m]  # in the operands' order
-            a, b = _LABEL.sub("", a), _LABEL.sub("", b)
-            out.append(f"{' '.join(lead)}: {a}{op}{b}={c} [{' '.join(f'{t}{v}' for t, v in pool)}]")
-        else:
-            out.append(f"{a}{op}{b}={c} [{' '.join(f'{t}{v}' for t, v in pool)}]")
-        goal = int(c)
-    if pool:
-        return item
-    prompt = protocol.PUZZLE_PROMPT.format(numbers=", ".join(f"{t}{v}" for t, v in zip(tags, numbers)),
-                                           target=item["target"])
-    return {**item, "prompt": prompt, "completion": ", ".join(out), "labels": "".join(tags)}
+    out = puzzles.hint(item, letters, random.Random(f"{seed}:labels:{item['id']}"))
+    if prefix and "hints" in out:
+        steps = []
+        for part in out["completion"].split(", "):
+            calc, listed = part.split(" [", 1)
+            lhs, rhs = calc.split("=", 1)
+            steps.append(f"{' '.join(_LETTER.findall(lhs))}: {_LETTER.sub('', lhs)}={rhs} [{listed}")
+        out = {**out, "completion": ", ".join(steps)}
+    return out

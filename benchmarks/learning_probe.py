@@ -19,6 +19,8 @@ sub-puzzle it starts (benchmarks/recursion_probe.py), beside the whole answers; 
 `--freeze-embeddings` trains every weight but the token embeddings (tied to the LM head in the embedded model).
 `--picks W` mixes in W x the train puzzles of benchmarks/pick_probe.py's items of `--kind` (`picks`: operand
 picked from a list; `lists`: named operands taken from a list, the numbers left written after each step).
+`--labels L` writes a letter on each given integer, train and scored alike (benchmarks/labels_probe.py: the
+form `puzzles.hints` adopted; `--label-prefix` the letters leading each step), scored with the letters stripped.
 Besides pass@1 each set reports `first_step_copies`: the share of answers whose first step uses numbers
 of the prompt (its first failure, read in the gold's order by answers.diagnose, is not "operand not available"
 at step 1; read first to last, every wrong unwind answer failed there, its first step starting at the target).
@@ -130,7 +132,7 @@ def main() -> None:
         outs, _ = generation.generate(model, tok, [it["prompt"] for it in items], batch_size=64,
                                       max_new_tokens=protocol.MAX_NEW_TOKENS["puzzles"], stop=protocol.STOP["puzzles"])
         if args.labels:  # scored as plain answers: the letters are hints, the one checker judges the rest
-            row[f"{name}/labelled"] = sum("labels" in it for it in items)
+            row[f"{name}/labelled"] = sum("hints" in it for it in items)
             per_item[f"{name}/raw_outputs"] = outs
             outs = [unlabel(o) for o in outs]
         ok = [checker.score(it, o) for it, o in zip(items, outs)]
