@@ -10,10 +10,10 @@ just written, the next letter of the prompt not yet used", a step that is the sa
 `ood_range` the number after a letter is copied from the prompt, whatever its value.
 
 The letters are `puzzles.hint`'s (the pipeline's `puzzles.hints`, since session 42), drawn here per item id;
-`prefix` moves a step's letters in front of it (`l: 9-7=2 [h1 q12 u15 x18]`), the probe's other form. The
-scorer strips the letters (`unlabel`: the verifier's own reading) and calls the one checker, so a labelled
-answer is judged exactly as the plain one. Puzzles whose gold is not an unwind chain (the ~1 % fallback to the
-state trace) stay unlabelled. Used by learning_probe.py's `--labels` and `--label-prefix`.
+`prefix` moves a step's letters in front of it (`l: 9-7=2 [h1 q12 u15 x18]`), the probe's other form. The one
+checker reads past the letters (`answers._normal`), so a labelled answer is judged exactly as the plain one.
+Puzzles whose gold is not an unwind chain (the ~1 % fallback to the state trace) stay unlabelled.
+Used by learning_probe.py's `--labels` and `--label-prefix`.
 
     python benchmarks/learning_probe.py --base <base> --set seed=7 --eval 300 --labels 26 --out /tmp/probe-labels
 """
@@ -22,14 +22,9 @@ from __future__ import annotations
 import random
 import re
 
-from mathtune import answers, puzzles
+from mathtune import puzzles
 
 _LETTER = re.compile(r"(?<![A-Za-z])[a-z](?=[0-9])")
-
-
-def unlabel(text: str) -> str:
-    """`text` without its letters (`c9-7=2 [a1 d12]` -> `9-7=2 [1 12]`, `c: 9-7=2` -> `9-7=2`)."""
-    return answers._HINTS.sub("", text) if isinstance(text, str) else text
 
 
 def label(item: dict, letters: int, seed: int, prefix: bool = False) -> dict:

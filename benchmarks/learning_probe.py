@@ -20,7 +20,7 @@ sub-puzzle it starts (benchmarks/recursion_probe.py), beside the whole answers; 
 `--picks W` mixes in W x the train puzzles of benchmarks/pick_probe.py's items of `--kind` (`picks`: operand
 picked from a list; `lists`: named operands taken from a list, the numbers left written after each step).
 `--labels L` writes a letter on each given integer, train and scored alike (benchmarks/labels_probe.py: the
-form `puzzles.hints` adopted; `--label-prefix` the letters leading each step), scored with the letters stripped.
+form `puzzles.hints` adopted; `--label-prefix` the letters leading each step), scored by the one checker, which reads past the letters.
 Besides pass@1 each set reports `first_step_copies`: the share of answers whose first step uses numbers
 of the prompt (its first failure, read in the gold's order by answers.diagnose, is not "operand not available"
 at step 1; read first to last, every wrong unwind answer failed there, its first step starting at the target).
@@ -79,6 +79,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.pair:
         a, b = (io.read_json(p) for p in args.pair)
+        # answer lists are not paired (`raw_outputs`: session 42's first probes kept the lettered answers apart)
         for name in (n for n in a["items"] if not n.endswith("outputs") and n in b["items"]):
             print(name, json.dumps(stats.paired(a["items"][name], b["items"][name])))
         return
@@ -94,7 +95,7 @@ def main() -> None:
     puzzles.synthesize(pcfg, work / "puzzles")
     train = io.read_jsonl(work / "puzzles/train.jsonl")
     if args.labels:  # index hints (labels_probe.py): train and scored items alike
-        from labels_probe import label, unlabel
+        from labels_probe import label
         train = [label(it, args.labels, pcfg.seed, args.label_prefix) for it in train]
     # the sft stage's own mix of these puzzles, replayed calculations and list items (its other sources are left out);
     # puzzles alone come out in the order of a Random(seed) shuffle, as probes before the option drew them
@@ -131,10 +132,8 @@ def main() -> None:
             items = [label(it, args.labels, pcfg.seed, args.label_prefix) for it in items]
         outs, _ = generation.generate(model, tok, [it["prompt"] for it in items], batch_size=64,
                                       max_new_tokens=protocol.MAX_NEW_TOKENS["puzzles"], stop=protocol.STOP["puzzles"])
-        if args.labels:  # scored as plain answers: the letters are hints, the one checker judges the rest
+        if args.labels:  # the one checker reads past the letters (answers._normal), so answers go to it as written
             row[f"{name}/labelled"] = sum("hints" in it for it in items)
-            per_item[f"{name}/raw_outputs"] = outs
-            outs = [unlabel(o) for o in outs]
         ok = [checker.score(it, o) for it, o in zip(items, outs)]
         lo, hi = stats.wilson(sum(ok), len(ok))
         row[name] = f"{sum(ok) / len(ok):.3f} [{lo:.3f}, {hi:.3f}]"

@@ -144,9 +144,9 @@ def hint(item: dict, letters: int, rng: random.Random) -> dict:
         if part is None or part[4] is None:
             return item
         a, op, b, c, listed = part
-        left = Counter(int(x) for x in listed.split())
-        used = Counter(v for _, v in pool) - left
-        if sum(used.values()) not in (1, 2) or left - Counter(v for _, v in pool):
+        left, have = Counter(int(x) for x in listed.split()), Counter(v for _, v in pool)
+        used = have - left
+        if sum(used.values()) not in (1, 2) or left - have:
             return item
         taken = [pool.pop(next(i for i, (_, w) in enumerate(pool) if w == v)) for v in sorted(used.elements())]
         if len(taken) == 2:  # the last step: both operands given
