@@ -154,3 +154,14 @@ def test_list_items_write_the_numbers_left_after_each_named_step():
         assert cur == it["answer"]
     assert lengths == set(range(7)) and any(21 <= v <= 60 for it in items for v in map(int, re.findall(r"\d+", it["prompt"])))
     assert sft.lists(30, seed=0) == items[:30] and sft.lists(30, seed=1) != items[:30]
+
+
+def test_list_steps_lets_a_chain_empty_its_list():
+    from mathtune import sft
+    short, long = sft.lists(3000, seed=0), sft.lists(3000, seed=0, max_steps=7)
+    steps = [it["completion"].count("[") for it in long]
+    assert max(it["completion"].count("[") for it in short) == 3 and max(steps) == 7
+    assert sum(s >= 4 for s in steps) > 500  # answers of four steps and more, none in the default's items
+    seven = next(it for it in long if it["completion"].count("[") == 7)
+    assert seven["completion"].endswith(" []") and seven["prompt"].count(", then ") == 6  # every number named, used
+    assert [it["prompt"] for it in long][:50] == [it["prompt"] for it in sft.lists(50, seed=0, max_steps=7)]

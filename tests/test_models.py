@@ -62,7 +62,7 @@ def test_per_source_generation_keeps_the_items_order_and_each_sources_protocol(t
 def _sft_cfg(**kw):
     base = dict(seed=0, load_in_4bit=False, lora_r=4, lora_alpha=8, lora_dropout=0.0, learning_rate=5e-3,
                 max_steps=4, batch_size=4, max_length=256, gradient_checkpointing="auto", save_steps=2, mix_gsm8k=1.0, mix_puzzles=1.0,
-                mix_irsp=0.0, mix_ir=0.0, mix_arithmetic=0.0, mix_one_shot=0.0, mix_sub_steps=0.0, mix_lists=0.0)
+                mix_irsp=0.0, mix_ir=0.0, mix_arithmetic=0.0, mix_one_shot=0.0, mix_sub_steps=0.0, mix_lists=0.0, list_steps=3)
     return config.Sft(**{**base, **kw})
 
 

@@ -105,6 +105,7 @@ class Sft:
     mix_one_shot: float
     mix_sub_steps: float
     mix_lists: float
+    list_steps: int
 
 
 @dataclass(frozen=True)

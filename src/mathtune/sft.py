@@ -100,8 +100,8 @@ def sub_steps(puzzle_items: list[dict], seed: int, size: int | None = None) -> l
     return random.Random(seed).sample(steps, min(len(steps), len(puzzle_items) if size is None else size))
 
 
-def list_item(idx: int, seed: int) -> dict:
-    """List item idx: 1-7 listed integers, 1-3 steps each taking a named one; after each step the sorted numbers
+def list_item(idx: int, seed: int, max_steps: int = 3) -> dict:
+    """List item idx: 1-7 listed integers, 1-`max_steps` steps (no more than the list holds) each taking a named one; after each step the sorted numbers
     left, as the puzzle traces write them (`Start at 90. With 4, 27, 30, 46, 58: subtract 27, then multiply by 4.`
     -> `90-27=63 [4 30 46 58], 63*4=252 [30 46 58]`). No target, no search: not a puzzle. Operands as the base
     corpus draws them (`arithmetic.operand`, range 20: benchmarks/pick_probe.py's items since session 30)."""
@@ -109,7 +109,7 @@ def list_item(idx: int, seed: int) -> dict:
     numbers = [arithmetic.operand(rng) for _ in range(rng.randint(1, 7))]
     start = cur = arithmetic.operand(rng)
     pool, said, out = list(numbers), [], []
-    for _ in range(rng.randint(1, min(3, len(numbers)))):
+    for _ in range(rng.randint(1, min(max_steps, len(numbers)))):
         x = rng.choice(pool)
         op = rng.choice(["+", "-", "x-", "*", "/"])
         if op == "*" and abs(cur * x) > arithmetic.MAX_PRODUCT or op == "/" and (x == 0 or cur % x):
@@ -125,10 +125,12 @@ def list_item(idx: int, seed: int) -> dict:
             "prompt": f"Start at {start}. With {', '.join(map(str, numbers))}: {', then '.join(said)}."}
 
 
-def lists(size: int, seed: int) -> list[dict]:
+def lists(size: int, seed: int, max_steps: int = 3) -> list[dict]:
     """`size` list items, list_item 0..size-1 (issue 14's copy lever: the SFT model copies lists of any length
-    and value; on 300 fresh items a set, with the replay, ood_range 13/300 vs 0/300, docs/sessions.md "Session 38")."""
-    return [list_item(i, seed) for i in range(size)]
+    and value; on 300 fresh items a set, with the replay, ood_range 13/300 vs 0/300, docs/sessions.md "Session 38").
+    `max_steps` > 3 (`sft.list_steps`) lets a chain go on until its list is empty, so the model sees answers of
+    four steps and more without a puzzle of five integers (docs/sessions.md "Session 43")."""
+    return [list_item(i, seed, max_steps) for i in range(size)]
 
 
 def replay(size: int, seed: int) -> list[dict]:
@@ -148,6 +150,6 @@ def stage(cfg) -> dict:
     sources["arithmetic"] = replay(len(sources["puzzles"]), cfg.seed) if cfg.mix_arithmetic else []
     sources["one_shot"] = one_shot(sources["puzzles"], cfg.seed) if cfg.mix_one_shot else []
     sources["sub_steps"] = sub_steps(sources["puzzles"], cfg.seed) if cfg.mix_sub_steps else []
-    sources["lists"] = lists(len(sources["puzzles"]), cfg.seed) if cfg.mix_lists else []
+    sources["lists"] = lists(len(sources["puzzles"]), cfg.seed, cfg.list_steps) if cfg.mix_lists else []
     records, counts = build_mix(cfg, sources)
     return {**counts, **train(cfg, records, io.path("models/sft"))}
