@@ -165,3 +165,5 @@ def test_list_steps_lets_a_chain_empty_its_list():
     seven = next(it for it in long if it["completion"].count("[") == 7)
     assert seven["completion"].endswith(" []") and seven["prompt"].count(", then ") == 6  # every number named, used
     assert [it["prompt"] for it in long][:50] == [it["prompt"] for it in sft.lists(50, seed=0, max_steps=7)]
+    with pytest.raises(ValueError, match="sft.list_steps"):
+        sft.lists(5, seed=0, max_steps=0)
