@@ -102,9 +102,10 @@ def sub_steps(puzzle_items: list[dict], seed: int, size: int | None = None) -> l
 
 def list_item(idx: int, seed: int, max_steps: int = 3) -> dict:
     """List item idx: 1-7 listed integers, 1-`max_steps` steps (no more than the list holds) each taking a named
-    one; after each step the sorted numbers left, as the puzzle traces write them (`Start at 90. With 4, 27, 30, 46, 58: subtract 27, then multiply by 4.`
-    -> `90-27=63 [4 30 46 58], 63*4=252 [30 46 58]`). No target, no search: not a puzzle. Operands as the base
-    corpus draws them (`arithmetic.operand`, range 20: benchmarks/pick_probe.py's items since session 30)."""
+    one; after each step the sorted numbers left, as the puzzle traces write them (`Start at 90. With 4, 27, 30,
+    46, 58: subtract 27, then multiply by 4.` -> `90-27=63 [4 30 46 58], 63*4=252 [30 46 58]`). No target, no
+    search: not a puzzle. Operands as the base corpus draws them (`arithmetic.operand`, range 20:
+    benchmarks/pick_probe.py's items since session 30)."""
     rng = random.Random(f"{seed}:list:{idx}")  # per-item RNG
     numbers = [arithmetic.operand(rng) for _ in range(rng.randint(1, 7))]
     start = cur = arithmetic.operand(rng)
@@ -131,7 +132,7 @@ def lists(size: int, seed: int, max_steps: int = 3) -> list[dict]:
     `max_steps` > 3 (`sft.list_steps`) lets a chain go on until its list is empty, so the model sees answers of
     four steps and more without a puzzle of five integers (docs/sessions.md "Session 43")."""
     if max_steps < 1:
-        raise ValueError(f"sft.list_steps: a list item takes at least one step, got {max_steps}")
+        raise ValueError(f"params sft.list_steps: expected 1 or more steps a list item, got {max_steps}")
     return [list_item(i, seed, max_steps) for i in range(size)]
 
 
