@@ -75,6 +75,10 @@ def main() -> None:
                     help="L > 0: every given integer carries one of the first L letters (benchmarks/labels_probe.py)")
     ap.add_argument("--label-prefix", action="store_true",
                     help="with --labels: a step's letters lead it (`z: 62-19=43 [a1 n15]`), its arithmetic unlabelled")
+    ap.add_argument("--counts", action="store_true",
+                    help="every list and prompt states its count (benchmarks/counts_probe.py), puzzles and list items alike")
+    ap.add_argument("--positions", type=int, default=0,
+                    help="P > 0: half the SFT rows get position ids sorted from a random draw of range(P) (positions_probe.py)")
     ap.add_argument("--pair", nargs=2, metavar="SCORES", help="compare two probes' scores.json, paired; nothing runs")
     args = ap.parse_args()
     if args.pair:
@@ -97,10 +101,15 @@ def main() -> None:
     if args.labels:  # index hints (labels_probe.py): train and scored items alike
         from labels_probe import label
         train = [label(it, args.labels, pcfg.seed, args.label_prefix) for it in train]
+    if args.counts:  # counted lists (counts_probe.py): train and scored items alike
+        from counts_probe import count, strip
+        train = [count(it) for it in train]
     # the sft stage's own mix of these puzzles, replayed calculations and list items (its other sources are left out);
     # puzzles alone come out in the order of a Random(seed) shuffle, as probes before the option drew them
     sources = {"puzzles": train, "arithmetic": sft.replay(len(train), scfg.seed) if scfg.mix_arithmetic else [],
-               "lists": sft.lists(len(train), scfg.seed) if scfg.mix_lists else []}
+               "lists": sft.lists(len(train), scfg.seed, scfg.list_steps) if scfg.mix_lists else []}
+    if args.counts:
+        sources["lists"] = [count(it) for it in sources["lists"]]
     train, _ = sft.build_mix(scfg, sources)
     if args.picks:  # issue 14's copy lever (benchmarks/pick_probe.py), shuffled into the mix
         from pick_probe import picks
@@ -112,6 +121,9 @@ def main() -> None:
     if args.freeze_embeddings:  # issue 14's ood_range lever: SFT cannot move numbers 21-60 away from the copy
         load = models.load_model
         models.load_model = lambda *a, **k: _frozen(load(*a, **k))
+    if args.positions:  # Ruoss et al. 2023's randomised positions, in SFT only (positions_probe.py)
+        from positions_probe import install as random_positions
+        random_positions(args.positions, scfg.seed)
     start = time.perf_counter()
     fit = tuning.train_sft(scfg, train, work / "model", base=args.base, stage="probe")
     minutes = (time.perf_counter() - start) / 60
@@ -123,7 +135,7 @@ def main() -> None:
                                                                "max_steps", "batch_size", "mix_arithmetic", "mix_lists",
                                                                "list_steps")},
            "picks": args.picks, "kind": args.kind, "sub_steps": args.sub_steps,
-           "labels": args.labels, "label_prefix": args.label_prefix, "freeze_embeddings": args.freeze_embeddings,
+           "labels": args.labels, "label_prefix": args.label_prefix, "counts": args.counts, "positions": args.positions, "freeze_embeddings": args.freeze_embeddings,
            "minutes": round(minutes, 1), "examples_seen": scfg.max_steps * scfg.batch_size,
            "final_loss": fit["final_loss"]}
     per_item = {}
@@ -131,8 +143,13 @@ def main() -> None:
         items = io.read_jsonl(work / f"puzzles/{name}.jsonl")
         if args.labels:
             items = [label(it, args.labels, pcfg.seed, args.label_prefix) for it in items]
-        outs, _ = generation.generate(model, tok, [it["prompt"] for it in items], batch_size=64,
-                                      max_new_tokens=protocol.MAX_NEW_TOKENS["puzzles"], stop=protocol.STOP["puzzles"])
+        prompts = [count(it)["prompt"] if args.counts else it["prompt"] for it in items]
+        # a counted five-integer gold is 64-73 tokens (plain: at most 61), past the protocol's 64
+        outs, _ = generation.generate(model, tok, prompts, batch_size=64, stop=protocol.STOP["puzzles"],
+                                      max_new_tokens=96 if args.counts else protocol.MAX_NEW_TOKENS["puzzles"])
+        if args.counts:  # the one checker judges the answer without its counts, against the plain item
+            per_item[f"{name}/raw_outputs"] = outs
+            outs = [strip(o) for o in outs]
         if args.labels:  # the one checker reads past the letters (answers._normal), so answers go to it as written
             row[f"{name}/labelled"] = sum("hints" in it for it in items)
         ok = [checker.score(it, o) for it, o in zip(items, outs)]

@@ -1,0 +1,44 @@
+"""Counted lists for issue 14's `ood_components` wall: every list says how many numbers it holds.
+
+Five integers get three steps because the model's first list after a step holds three integers (never four in a
+train answer; sessions 29-43). Here each list starts with its count and the prompt states how many integers
+are given: `Make 7 from 1, 9, 12, 15, 18.` becomes `Make 7 from 5 numbers: 1, 9, 12, 15, 18.` and its unwind
+answer `9-7=2 [4: 1 12 15 18], 2/1=2 [3: 12 15 18], 2*15=30 [2: 12 18], 12+18=30 [0:]`. The count is one
+decrement of the last count (the prompt's for the first list), a step the base's arithmetic does at any N, and
+the list items of the SFT mix (sft.list_item, up to `sft.list_steps` steps over 1-7 numbers) are rewritten the
+same way (`With 5 numbers: 4, 27, 30, 46, 58; subtract 27, ...` -> `90-27=63 [4: 4 30 46 58]`), so a list of
+any length written after its count is practised outside the puzzle (a position-coupling-style hint: the count
+ties what to write to a number, not to a place). Scoring strips the counts (`strip`) and hands the answer to the
+one checker with the original item, so a counted answer is judged exactly as a plain one.
+Used by learning_probe.py's `--counts`.
+
+    python benchmarks/learning_probe.py --base models/base --set seed=7 --eval 300 --counts --sft list_steps=7
+"""
+from __future__ import annotations
+
+import re
+
+_LIST = re.compile(r"\[([-0-9 ]*)\]")
+_COUNT = re.compile(r"\[\s*[0-9]+\s*:\s*")
+_GIVEN = re.compile(r"^(Make -?[0-9]+ from |Start at -?[0-9]+\. With )([-0-9, ]+)([.:])")
+
+
+def _counted(match: re.Match) -> str:
+    numbers = match.group(1).split()
+    return f"[{len(numbers)}: {' '.join(numbers)}]" if numbers else "[0:]"
+
+
+def count(item: dict) -> dict:
+    """`item` (a puzzle or sft.list_item record) with the count of given numbers in its prompt and on each list."""
+    given = _GIVEN.match(item["prompt"])
+    if given is None:
+        raise ValueError(f"{item['id']}: prompt not a puzzle or list item: {item['prompt']!r}")
+    head, numbers, end = given.groups()
+    n = len(numbers.split(","))
+    prompt = f"{head}{n} numbers: {numbers}{';' if end == ':' else end}{item['prompt'][given.end():]}"
+    return {**item, "prompt": prompt, "completion": _LIST.sub(_counted, item["completion"])}
+
+
+def strip(answer: str) -> str:
+    """A counted answer as the plain trace writes it (`[4: 1 12 15 18]` -> `[1 12 15 18]`)."""
+    return _COUNT.sub("[", answer)
