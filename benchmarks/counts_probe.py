@@ -10,9 +10,12 @@ same way (`With 5 numbers: 4, 27, 30, 46, 58; subtract 27, ...` -> `90-27=63 [4:
 any length written after its count is practised outside the puzzle (a position-coupling-style hint: the count
 ties what to write to a number, not to a place). Scoring strips the counts (`strip`) and hands the answer to the
 one checker with the original item, so a counted answer is judged exactly as a plain one.
-Used by learning_probe.py's `--counts`.
+Used by learning_probe.py's `--counts`. Run alone, it asks a counted probe's model for held-out counted list items
+of 5-7 numbers (`sft.lists(400, 99, 7)`, another seed than any SFT mix) and prints how often the first count and
+the numbers listed after it are right: whether the count is learned outside the puzzle.
 
-    python benchmarks/learning_probe.py --base models/base --set seed=7 --eval 300 --counts --sft list_steps=7
+    python benchmarks/learning_probe.py --base models/base --set seed=7 --eval 300 --counts --sft list_steps=7 --out /tmp/c
+    python benchmarks/counts_probe.py --base models/base --model /tmp/c/model
 """
 from __future__ import annotations
 
@@ -42,3 +45,29 @@ def count(item: dict) -> dict:
 def strip(answer: str) -> str:
     """A counted answer as the plain trace writes it (`[4: 1 12 15 18]` -> `[1 12 15 18]`)."""
     return _COUNT.sub("[", answer)
+
+
+def main() -> None:
+    import argparse
+    from collections import Counter
+
+    from mathtune import generation, models, sft
+    ap = argparse.ArgumentParser(description="a counted model's first count and list on held-out list items")
+    ap.add_argument("--base", required=True)
+    ap.add_argument("--model", required=True, help="the probe's fine-tuned folder (<out>/model)")
+    args = ap.parse_args()
+    items = [count(it) for it in sft.lists(400, 99, 7)]
+    items = [it for it in items if it["prompt"].split("With ")[1].startswith(("5 ", "6 ", "7 "))][:60]
+    tok, model = models.load_tokenizer(args.base), models.load_merged(args.base, adapter=args.model)
+    outs, _ = generation.generate(model, tok, [it["prompt"] for it in items], batch_size=64, max_new_tokens=128,
+                                  stop=["\n"])
+    seen = Counter()
+    for it, out in zip(items, outs):
+        gold, wrote = it["completion"].split("]")[0].split("[")[1], out.split("]")[0].split("[")[-1]
+        want = gold.split(":")[0]
+        seen[(want, wrote.split(":")[0] == want, len(wrote.split(":")[-1].split()) == int(want))] += 1
+    print("(first count, count right, that many numbers listed): items", dict(sorted(seen.items())))
+
+
+if __name__ == "__main__":
+    main()

@@ -19,6 +19,8 @@ sub-puzzle it starts (benchmarks/recursion_probe.py), beside the whole answers; 
 `--freeze-embeddings` trains every weight but the token embeddings (tied to the LM head in the embedded model).
 `--picks W` mixes in W x the train puzzles of benchmarks/pick_probe.py's items of `--kind` (`picks`: operand
 picked from a list; `lists`: named operands taken from a list, the numbers left written after each step).
+`--counts` states the count of given integers in the prompt and on every list (benchmarks/counts_probe.py);
+`--positions P` gives half the SFT rows position ids sorted from a random draw of range(P) (positions_probe.py).
 `--labels L` writes a letter on each given integer, train and scored alike (benchmarks/labels_probe.py: the
 form `puzzles.hints` adopted; `--label-prefix` the letters leading each step), scored by the one checker, which reads past the letters.
 Besides pass@1 each set reports `first_step_copies`: the share of answers whose first step uses numbers
