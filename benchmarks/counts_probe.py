@@ -14,7 +14,8 @@ Used by learning_probe.py's `--counts`. Run alone, it asks a counted probe's mod
 of 5-7 numbers (`sft.lists(400, 99, 7)`, another seed than any SFT mix) and prints how often the first count and
 the numbers listed after it are right: whether the count is learned outside the puzzle.
 
-    python benchmarks/learning_probe.py --base models/base --set seed=7 --eval 300 --counts --sft list_steps=7 --out /tmp/c
+    python benchmarks/learning_probe.py --base models/base --set seed=7 --eval 300 --counts --sft list_steps=7 \
+        --out /tmp/c
     python benchmarks/counts_probe.py --base models/base --model /tmp/c/model
 """
 from __future__ import annotations

@@ -78,9 +78,9 @@ def main() -> None:
     ap.add_argument("--label-prefix", action="store_true",
                     help="with --labels: a step's letters lead it (`z: 62-19=43 [a1 n15]`), its arithmetic unlabelled")
     ap.add_argument("--counts", action="store_true",
-                    help="every list and prompt states its count (benchmarks/counts_probe.py), puzzles and list items alike")
+                    help="every list and prompt states its count, puzzles and list items alike (counts_probe.py)")
     ap.add_argument("--positions", type=int, default=0,
-                    help="P > 0: half the SFT rows get position ids sorted from a random draw of range(P) (positions_probe.py)")
+                    help="P > 0: half the SFT rows get sorted random position ids from range(P) (positions_probe.py)")
     ap.add_argument("--pair", nargs=2, metavar="SCORES", help="compare two probes' scores.json, paired; nothing runs")
     args = ap.parse_args()
     if args.pair:
@@ -137,7 +137,8 @@ def main() -> None:
                                                                "max_steps", "batch_size", "mix_arithmetic", "mix_lists",
                                                                "list_steps")},
            "picks": args.picks, "kind": args.kind, "sub_steps": args.sub_steps,
-           "labels": args.labels, "label_prefix": args.label_prefix, "counts": args.counts, "positions": args.positions, "freeze_embeddings": args.freeze_embeddings,
+           "labels": args.labels, "label_prefix": args.label_prefix, "counts": args.counts, "positions": args.positions,
+           "freeze_embeddings": args.freeze_embeddings,
            "minutes": round(minutes, 1), "examples_seen": scfg.max_steps * scfg.batch_size,
            "final_loss": fit["final_loss"]}
     per_item = {}
