@@ -136,7 +136,7 @@ def test_sft_replays_calculations_over_the_base_corpus_range(repo):
 
 def test_list_items_write_the_numbers_left_after_each_named_step():
     from mathtune import sft
-    items = sft.lists(2000, seed=0)
+    items = sft.lists(2000, seed=0, max_steps=3)
     assert items[5]["prompt"] == "Start at 919. With 3, 679: add 3, then add 679."
     assert items[5]["completion"] == "919+3=922 [679], 922+679=1601 []" and items[5]["answer"] == 1601
     lengths = set()
@@ -153,12 +153,13 @@ def test_list_items_write_the_numbers_left_after_each_named_step():
             cur = c
         assert cur == it["answer"]
     assert lengths == set(range(7)) and any(21 <= v <= 60 for it in items for v in map(int, re.findall(r"\d+", it["prompt"])))
-    assert sft.lists(30, seed=0) == items[:30] and sft.lists(30, seed=1) != items[:30]
+    assert sft.lists(30, seed=0, max_steps=3) == items[:30]
+    assert sft.lists(30, seed=1, max_steps=3) != items[:30]
 
 
 def test_list_steps_lets_a_chain_empty_its_list():
     from mathtune import sft
-    short, long = sft.lists(3000, seed=0), sft.lists(3000, seed=0, max_steps=7)
+    short, long = sft.lists(3000, seed=0, max_steps=3), sft.lists(3000, seed=0, max_steps=7)
     steps = [it["completion"].count("[") for it in long]
     assert max(it["completion"].count("[") for it in short) == 3 and max(steps) == 7
     assert sum(s >= 4 for s in steps) > 500  # answers of four steps and more, none in the default's items

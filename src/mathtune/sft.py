@@ -100,7 +100,7 @@ def sub_steps(puzzle_items: list[dict], seed: int, size: int | None = None) -> l
     return random.Random(seed).sample(steps, min(len(steps), len(puzzle_items) if size is None else size))
 
 
-def list_item(idx: int, seed: int, max_steps: int = 3) -> dict:
+def list_item(idx: int, seed: int, max_steps: int) -> dict:
     """List item idx: 1-7 listed integers, 1-`max_steps` steps (no more than the list holds) each taking a named
     one; after each step the sorted numbers left, as the puzzle traces write them (`Start at 90. With 4, 27, 30,
     46, 58: subtract 27, then multiply by 4.` -> `90-27=63 [4 30 46 58], 63*4=252 [30 46 58]`). No target, no
@@ -126,11 +126,12 @@ def list_item(idx: int, seed: int, max_steps: int = 3) -> dict:
             "prompt": f"Start at {start}. With {', '.join(map(str, numbers))}: {', then '.join(said)}."}
 
 
-def lists(size: int, seed: int, max_steps: int = 3) -> list[dict]:
+def lists(size: int, seed: int, max_steps: int) -> list[dict]:
     """`size` list items, list_item 0..size-1 (issue 14's copy lever: the SFT model copies lists of any length
     and value; on 300 fresh items a set, with the replay, ood_range 13/300 vs 0/300, docs/sessions.md "Session 38").
     `max_steps` > 3 (`sft.list_steps`) lets a chain go on until its list is empty, so the model sees answers of
-    four steps and more without a puzzle of five integers (docs/sessions.md "Session 43")."""
+    four steps and more without a puzzle of five integers (docs/sessions.md "Session 43"). No default: a caller
+    that left it out built 1-3-step items whatever `sft.list_steps` said (session 43's probe; "Session 44")."""
     if max_steps < 1:
         raise ValueError(f"params sft.list_steps: expected 1 or more steps a list item, got {max_steps}")
     return [list_item(i, seed, max_steps) for i in range(size)]
