@@ -48,7 +48,8 @@ def environment(seed: int) -> dict:
     """What produced a stage's numbers: library versions, device, seed, protocol version."""
     env = {"python": platform.python_version(), "seed": seed, "protocol": protocol.PROTOCOL_VERSION,
            "device": torch.cuda.get_device_name(0) if torch.cuda.is_available()
-           else f"cpu ({os.cpu_count()} cores, {torch.backends.cpu.get_cpu_capability()})"}
+           else f"cpu ({os.cpu_count()} cores, {torch.backends.cpu.get_cpu_capability()})",
+           "training_precision": training_precision()}
     for pkg in ("torch", "transformers", "peft", "trl", "bitsandbytes", "dvc"):
         try:
             env[pkg] = metadata.version(pkg)
@@ -90,8 +91,18 @@ def dtype() -> torch.dtype:
 
 
 def mixed_precision() -> dict:
-    """Trainer's precision flags matching dtype(): {"bf16": ...} or {"fp16": ...}."""
+    """Trainer's precision flags: on CUDA those of dtype(); on a CPU with native bf16 matmuls (oneDNN: AVX512-BF16
+    or AMX) bf16 autocast over fp32 weights, which took 0.60-0.70x the fp32 step time on the AMD EPYC of
+    sessions 43-45 (benchmarks/cpu_bf16.py); fp32 on other CPUs, where bf16 is emulated. Generation stays fp32 on CPU."""
+    if device() == "cpu":
+        return {"bf16": bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()), "fp16": False}
     return {"bf16": dtype() == torch.bfloat16, "fp16": dtype() == torch.float16}
+
+
+def training_precision() -> str:
+    """`bf16`, `fp16` or `fp32`: what mixed_precision() trains in here (every stage's environment record)."""
+    flags = mixed_precision()
+    return "bf16" if flags["bf16"] else "fp16" if flags["fp16"] else "fp32"
 
 
 def gradient_checkpointing(value: str) -> bool:
