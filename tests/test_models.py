@@ -281,6 +281,19 @@ def test_adapters_store_the_base_path_relative_to_the_repo(tiny_model, repo, mon
         assert str(repo) not in f.read_text() and "spaces" not in f.read_text(), f.name
 
 
+def test_training_runs_in_the_precision_every_stage_records(tiny_model, repo):
+    """bf16 autocast where this CPU (or GPU) has native bf16, fp32 elsewhere; the weights stay fp32 on CPU either way."""
+    want = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[
+        models.environment(0)["training_precision"]]
+    trainer = tuning.sft_trainer(_sft_cfg(lora_r=0, max_steps=1), tiny_items(1, 2), base=tiny_model)
+    seen = []
+    trainer.model.model.layers[0].mlp.down_proj.register_forward_hook(lambda m, i, out: seen.append(out.dtype))
+    trainer.train()
+    assert seen and set(seen) == {want}
+    if models.device() == "cpu":
+        assert {p.dtype for p in trainer.model.parameters()} == {torch.float32}
+
+
 def test_gradient_checkpointing_param_and_what_an_adapter_was_trained_on(tiny_model, repo):
     assert models.gradient_checkpointing("auto") is (models.device() == "cuda")
     assert models.gradient_checkpointing("true") is True and models.gradient_checkpointing("false") is False
