@@ -42,8 +42,9 @@ def main() -> None:
               + ", ".join(f"{name} {sum(ok)}" for name, ok in right[arm].items()), flush=True)
     for name in SETS:
         stage = Path(f"data/predictions/{args.name}/{name}.jsonl")
-        same = ([r["correct"] for r in io.read_jsonl(stage)][:args.n] == right["fp32"][name]) if stage.is_file() else None
-        print(name, "fp32 arm repeats the stage:", same, json.dumps(stats.paired(right["fp32"][name], right["bf16"][name])))
+        fp32, bf16 = right["fp32"][name], right["bf16"][name]
+        same = ([r["correct"] for r in io.read_jsonl(stage)][:args.n] == fp32) if stage.is_file() else None
+        print(name, "fp32 arm repeats the stage:", same, json.dumps(stats.paired(fp32, bf16)))
 
 
 if __name__ == "__main__":
