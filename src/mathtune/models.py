@@ -92,8 +92,9 @@ def dtype() -> torch.dtype:
 
 def mixed_precision() -> dict:
     """Trainer's precision flags: on CUDA those of dtype(); on a CPU with native bf16 matmuls (oneDNN: AVX512-BF16
-    or AMX) bf16 autocast over fp32 weights, which took 0.60-0.70x the fp32 step time on the AMD EPYC of
-    sessions 43-45 (benchmarks/cpu_bf16.py); fp32 on other CPUs, where bf16 is emulated. Generation stays fp32 on CPU."""
+    or AMX) bf16 autocast over fp32 weights: 0.60-0.70x the fp32 step time on the AMD EPYC of sessions 43-45
+    (benchmarks/cpu_bf16.py), base 0.66x and SFT 0.75x in its `make repro`, no score moved (docs/sessions.md
+    "Session 45"); fp32 on other CPUs, where bf16 is emulated. Generation stays fp32 (autocast slows it there)."""
     if device() == "cpu":
         return {"bf16": bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()), "fp16": False}
     return {"bf16": dtype() == torch.bfloat16, "fp16": dtype() == torch.float16}
