@@ -20,7 +20,11 @@ the numbers listed after it are right: whether the count is learned outside the 
 """
 from __future__ import annotations
 
+import argparse
 import re
+from collections import Counter
+
+from mathtune import generation, models, sft
 
 _LIST = re.compile(r"\[([-0-9 ]*)\]")
 _COUNT = re.compile(r"\[\s*[0-9]+\s*:\s*")
@@ -49,10 +53,6 @@ def strip(answer: str) -> str:
 
 
 def main() -> None:
-    import argparse
-    from collections import Counter
-
-    from mathtune import generation, models, sft
     ap = argparse.ArgumentParser(description="a counted model's first count and list on held-out list items")
     ap.add_argument("--base", required=True)
     ap.add_argument("--model", required=True, help="the probe's fine-tuned folder (<out>/model)")

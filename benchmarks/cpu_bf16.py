@@ -14,6 +14,7 @@ and weights cast to bf16, the three arms in turn.
 from __future__ import annotations
 
 import argparse
+import copy
 import statistics
 import time
 
@@ -63,8 +64,7 @@ def main() -> None:
 def generation(model, args) -> None:
     model.eval()
     x = torch.randint(3, model.config.vocab_size, (args.batch, args.seq))
-    half = LlamaForCausalLM(model.config).to(torch.bfloat16).eval()
-    half.load_state_dict(model.state_dict())
+    half = copy.deepcopy(model).to(torch.bfloat16)
     arms = {"fp32": (model, False), "bf16 autocast": (model, True), "bf16 weights": (half, False)}
     times = {name: [] for name in arms}
     for rep in range(args.steps):
